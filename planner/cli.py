@@ -1,0 +1,102 @@
+"""The `cliper-sched` command line: parses arguments and hands over.
+
+Commands live in `planner/commands/<name>.py`, each exposing one click command
+named `command`; they are imported lazily so `--help` stays fast and one
+command's imports never slow down another.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from planner import __version__
+from planner.errors import EXIT_ERROR, EXIT_INTERRUPTED, CliperError
+
+# name -> (module, one-line help shown by `cliper-sched --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "plan": ("planner.commands.plan", "Turn CLIPER output and cadence rules into a YAML plan."),
+    "validate": ("planner.commands.validate", "Check plan files offline (schema, media, lengths, times)."),
+    "channels": ("planner.commands.channels", "List the Postiz channels (integrations) you can post to."),
+    "diff": ("planner.commands.diff", "Show what apply would change in Postiz."),
+    "apply": ("planner.commands.apply", "Make Postiz match the plan: create, update, delete."),
+    "destroy": ("planner.commands.destroy", "Delete every unpublished post the plan owns."),
+    "import": ("planner.commands.import_", "Rebuild a lost state file from the posts in Postiz."),
+    "pull": ("planner.commands.pull", "Write dashboard edits back into the plan file."),
+    "doctor": ("planner.commands.doctor", "Check the connection to Postiz and say how to fix it."),
+    "sandbox": ("planner.commands.sandbox", "Run a local Postiz-compatible API server for trying and testing."),
+}
+
+ORDER = list(COMMANDS)
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in ORDER if _available(name)]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS or not _available(name):
+            return None
+        module = importlib.import_module(COMMANDS[name][0])
+        cmd = module.command
+        if cmd.short_help is None and cmd.help is None:
+            cmd.short_help = COMMANDS[name][1]
+        return cmd
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _available(name: str) -> bool:
+    return importlib.util.find_spec(COMMANDS[name][0]) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cliper-sched")
+def cli() -> None:
+    """Terraform for your posting schedule.
+
+    \b
+    1. cliper-sched plan WORKSPACE --start ... --interval 4h --channels a,b > plans/ep12.yaml
+    2. review and edit plans/ep12.yaml, commit it
+    3. cliper-sched apply plans/ep12.yaml   (a second apply changes nothing)
+
+    Postiz is reached through POSTIZ_API_URL (e.g. http://localhost:5000/api)
+    and POSTIZ_API_KEY (or --api-key-file). Exit codes: 0 ok, 1 error,
+    2 changes pending (diff --detailed-exitcode), 3 rate-limit budget spent
+    (apply --no-wait), 4 some posts refused by Postiz.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        # Commands end with ctx.exit(code) or raise CliperError; in non-standalone
+        # mode click returns ctx.exit's code instead of exiting.
+        rv = cli.main(args=argv, prog_name="cliper-sched", standalone_mode=False)
+    except CliperError as exc:
+        click.echo(f"Error: {exc.render()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(EXIT_ERROR)
+    else:
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":
+    main()
