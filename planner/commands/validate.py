@@ -1,0 +1,43 @@
+"""`cliper-sched validate PLAN...`: offline checks; exit 1 on any error."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from planner.commands.plan import current_time
+from planner.term import paint
+from planner.validate import validate_plan
+
+
+@click.command("validate")
+@click.argument("plans", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=str),
+              help="The CLIPER workspace the media paths are relative to (default: the plan's source.workspace; also CLIPER_WORKSPACE).")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON on stdout.")
+@click.option("--now", "now_text", hidden=True, help="Pretend it is this moment (ISO 8601); also CLIPER_SCHED_NOW.")
+def command(plans, workspace, as_json, now_text):
+    """Check plan files offline: schema, media files and checksums, caption
+    lengths and required settings per provider, past times, two posts on one
+    channel in the same minute, duplicate keys, '<' or '>' in captions.
+
+    Exit code 0 when there are no errors (warnings allowed), 1 otherwise.
+    """
+    now = current_time(now_text)
+    problems = []
+    for plan in plans:
+        problems.extend(validate_plan(plan, workspace=workspace, now=now))
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity != "error"]
+    if as_json:
+        click.echo(json.dumps({"ok": not errors, "files": list(plans), "errors": len(errors),
+                               "warnings": len(warnings), "problems": [p.as_dict() for p in problems]},
+                              ensure_ascii=False, indent=2))
+    else:
+        for p in problems:
+            label = paint("error: ", "red", True) if p.severity == "error" else paint("warning: ", "yellow", True)
+            click.echo(label + p.render(), err=True)
+        summary = f"{len(plans)} plan(s): {len(errors)} error(s), {len(warnings)} warning(s)"
+        click.echo(summary if not errors else paint(summary, "red"), err=bool(errors))
+    return 1 if errors else 0

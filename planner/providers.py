@@ -1,0 +1,184 @@
+"""What each Postiz provider accepts: caption limits and required settings.
+
+From ../shared/postiz/API.md section 8.3 (required settings, the minimal valid
+set for each) and 8.4 (maximum lengths, media rules). Lengths are counted the
+way Postiz counts them: the text as HTML-serialised (`&` counts as `&amp;`),
+in UTF-16 code units (JavaScript `.length`); for X, the larger of that and the
+twitter-text v3 weighted length (emoji and CJK count 2, URLs 23).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A required setting: allowed values (None = any) or a check returning an error."""
+
+    allowed: tuple | None = None
+    check: Callable[[object], str | None] | None = None
+    describe: str = ""
+
+
+@dataclass(frozen=True)
+class Provider:
+    identifier: str
+    max_length: int
+    required_settings: dict[str, Setting] = field(default_factory=dict)
+    needs_media: bool = False
+    video_ok: bool = True
+
+
+def _text_between(lo: int, hi: int | None) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        if not isinstance(value, str):
+            return f"must be text ({lo}-{hi} characters)" if hi else "must be text"
+        n = utf16_length(value)
+        if n < lo:
+            return f"must be at least {lo} characters (has {n})"
+        if hi is not None and n > hi:
+            return f"must be at most {hi} characters (has {n})"
+        return None
+    return check
+
+
+def _boolean(value: object) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+BOOL = Setting(check=_boolean, describe="true or false")
+
+_TIKTOK = {
+    "privacy_level": Setting(("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")),
+    "duet": BOOL,
+    "stitch": BOOL,
+    "comment": BOOL,
+    "brand_content_toggle": BOOL,
+    "brand_organic_toggle": BOOL,
+    "autoAddMusic": Setting(("yes", "no")),
+    "content_posting_method": Setting(("DIRECT_POST", "UPLOAD")),
+}
+_INSTAGRAM = {"post_type": Setting(("post", "story"))}
+
+PROVIDERS: dict[str, Provider] = {p.identifier: p for p in (
+    Provider("x", 280, {"who_can_reply_post": Setting(("everyone", "following", "mentionedUsers", "subscribers", "verified"))}),
+    Provider("linkedin", 3000),
+    Provider("linkedin-page", 3000),
+    Provider("facebook", 63206),
+    Provider("instagram", 2200, _INSTAGRAM, needs_media=True),
+    Provider("instagram-standalone", 2200, _INSTAGRAM, needs_media=True),
+    Provider("threads", 500),
+    Provider("youtube", 5000, {
+        "title": Setting(check=_text_between(2, 100), describe="text, 2-100 characters"),
+        "type": Setting(("public", "private", "unlisted")),
+    }, needs_media=True),
+    Provider("tiktok", 2000, _TIKTOK, needs_media=True),
+    Provider("tiktok-business", 2200, _TIKTOK, needs_media=True),
+    Provider("pinterest", 500, {
+        "board": Setting(check=_text_between(1, None), describe="the board id (from Postiz's `boards` tool)"),
+    }, needs_media=True),
+    Provider("bluesky", 300),
+    Provider("mastodon", 500),
+    Provider("reddit", 10000, {"subreddit": Setting(check=lambda v: None if isinstance(v, list) and v else
+                                                     "must list at least one subreddit",
+                                                     describe="a list of subreddits")}),
+)}
+
+_HTML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\u00a0": "&nbsp;"}
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _as_postiz_counts(text: str) -> str:
+    # Plain text is counted after HTML serialisation (API.md 8.2): `&` is 5.
+    return re.sub("[&<>\u00a0]", lambda m: _HTML_ESCAPES[m.group()], text)
+
+
+def caption_length(identifier: str, text: str) -> int:
+    counted = _as_postiz_counts(text)
+    raw = utf16_length(counted)
+    if identifier == "x":
+        # Imported here: twitter-text compiles large regexes (~0.5 s) that only X needs.
+        from twitter_text import parse_tweet
+
+        return max(parse_tweet(counted).weightedLength, raw)
+    return raw
+
+
+def max_length(identifier: str, settings: dict | None = None) -> int | None:
+    provider = PROVIDERS.get(identifier)
+    if provider is None:
+        return None
+    if identifier == "x" and (settings or {}).get("post_type") == "article":
+        return 100000
+    return provider.max_length
+
+
+def missing_settings(identifier: str, settings: dict) -> list[str]:
+    """Human messages for required settings that are missing or invalid (`[]` = fine)."""
+    provider = PROVIDERS.get(identifier)
+    if provider is None:
+        return []
+    required = dict(provider.required_settings)
+    if identifier == "x" and settings.get("post_type") == "article":
+        required = {"article_title": Setting(check=_text_between(1, None), describe="text"),
+                    "article_status": Setting(("draft", "published"))}
+    out: list[str] = []
+    for name, rule in required.items():
+        if name not in settings or settings[name] is None:
+            what = rule.describe or "one of " + ", ".join(rule.allowed or ())
+            out.append(f"{name} is required by {identifier} ({what})")
+            continue
+        value = settings[name]
+        if rule.allowed is not None and value not in rule.allowed:
+            shown = {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
+            extra = ""
+            if isinstance(value, bool) and ("yes" in rule.allowed or "no" in rule.allowed):
+                extra = ' (YAML reads a bare yes/no as true/false: write "yes" or "no" in quotes)'
+            out.append(f"{name}: {shown!r} is not allowed; use one of {', '.join(rule.allowed)}{extra}")
+        elif rule.check is not None and (msg := rule.check(value)):
+            out.append(f"{name} {msg}")
+    return out
+
+
+_HASHTAG = re.compile(r"(?<!\w)#[\w\u00C0-\uFFFF]+")
+
+
+def title_from_caption(caption: str, limit: int = 100) -> str:
+    """A readable title: the caption without hashtags, cut at a word to `limit` UTF-16 units."""
+    text = " ".join(_HASHTAG.sub(" ", caption).split()) or " ".join(caption.split())
+    if utf16_length(text) > limit:
+        cut = text
+        while utf16_length(cut + "…") > limit:
+            cut = cut[: max(0, len(cut) - 1)]
+        word = cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut
+        text = word.rstrip(" ,.;:-") + "…"
+    if utf16_length(text) < 2:
+        text = (text + " clip").strip() if text else "Clip"
+    return text
+
+
+def default_settings(identifier: str, caption: str) -> dict:
+    """Conservative settings that make a post valid for `identifier` (API.md 8.3).
+
+    youtube: public, title derived from the caption. tiktok: public, direct
+    post, no duet/stitch, comments on, no music, no branded content. x: anyone
+    can reply. instagram: a feed post. pinterest has no default (it needs a
+    board id only you know): `missing_settings` reports it.
+    """
+    if identifier == "youtube":
+        return {"title": title_from_caption(caption), "type": "public"}
+    if identifier in ("tiktok", "tiktok-business"):
+        return {"privacy_level": "PUBLIC_TO_EVERYONE", "duet": False, "stitch": False, "comment": True,
+                "autoAddMusic": "no", "brand_content_toggle": False, "brand_organic_toggle": False,
+                "content_posting_method": "DIRECT_POST"}
+    if identifier == "x":
+        return {"who_can_reply_post": "everyone"}
+    if identifier in ("instagram", "instagram-standalone"):
+        return {"post_type": "post"}
+    return {}

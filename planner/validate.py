@@ -1,0 +1,116 @@
+"""Offline checks of plan files: everything that can be known without Postiz.
+
+Errors fail `cliper-sched validate` (exit 1); warnings are shown but pass.
+Each problem points at the file, the YAML line and the path inside it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from datetime import datetime
+
+from planner.errors import Problem
+from planner.fsutil import sha256_file
+from planner.planfile import Plan, read_plan
+from planner.providers import (
+    PROVIDERS,
+    caption_length,
+    default_settings,
+    max_length,
+    missing_settings,
+)
+
+
+def caption_warnings(caption: str, provider: str | None) -> list[str]:
+    """Problems of one caption on one provider (None = provider unknown), in words."""
+    out = []
+    if "<" in caption or ">" in caption:
+        out.append("the caption contains '<' or '>': Postiz treats it as HTML and would strip or "
+                   "escape part of it (write ‹ › or words instead)")
+    limit = max_length(provider) if provider else None
+    if limit is not None:
+        n = caption_length(provider, caption)
+        if n > limit:
+            how = "weighted as X counts it" if provider == "x" else "as Postiz counts it"
+            out.append(f"the caption is {n} characters ({how}); {provider} allows {limit}")
+    return out
+
+
+def validate_plan(path: str | os.PathLike, *, workspace=None, now: datetime) -> list[Problem]:
+    plan, problems = read_plan(path, workspace=workspace)
+    if plan is None:
+        return problems
+    return problems + check_plan(plan, now=now)
+
+
+def check_plan(plan: Plan, *, now: datetime) -> list[Problem]:
+    file = str(plan.path)
+    problems: list[Problem] = []
+
+    def add(path: str, message: str, hint: str | None = None, severity: str = "error") -> None:
+        problems.append(Problem(message, file=file, path=path, line=plan.line_of(path), hint=hint, severity=severity))
+
+    for ref, cfg in plan.channels.items():
+        if cfg.provider and cfg.provider not in PROVIDERS:
+            close = difflib.get_close_matches(cfg.provider, list(PROVIDERS), n=1)
+            add(f"channels.{ref}.provider", f"unknown provider '{cfg.provider}'"
+                + (f" (did you mean '{close[0]}'?)" if close else "") + ": lengths and settings are not checked",
+                hint="known: " + ", ".join(sorted(PROVIDERS)), severity="warning")
+
+    _check_media(plan, add)
+
+    seen_minute: dict[tuple[str, datetime], str] = {}
+    for target in plan.targets():
+        post, ref = target.post, target.channel_ref
+        base = f"posts[{post.index}]"
+        ov = post.overrides.get(ref)
+        at_path = f"{base}.overrides.{ref}.at" if ov and ov.at else f"{base}.at"
+        caption_path = f"{base}.overrides.{ref}.caption" if ov and ov.caption is not None else f"{base}.caption"
+        if target.at <= now:
+            add(at_path, f"{target.at.isoformat()} is in the past (on {ref}): Postiz would publish it immediately",
+                hint="move it to a future time, or remove the post if it was already published")
+        minute = target.at.replace(second=0, microsecond=0)
+        slot = (ref, minute)
+        if slot in seen_minute:
+            add(at_path, f"{ref} already gets {seen_minute[slot]} at {minute.isoformat()}: two posts in the same minute",
+                hint="move one of them, or give the channel an offset")
+        else:
+            seen_minute[slot] = post.key
+        cfg = plan.channels.get(ref)
+        provider = cfg.provider if cfg and cfg.provider in PROVIDERS else None
+        for msg in caption_warnings(target.caption, provider):
+            add(caption_path, f"{msg} (on {ref})")
+        if provider is None:
+            continue
+        if PROVIDERS[provider].needs_media and post.media is None:
+            add(base, f"{provider} needs a video or image, and this post has no media (on {ref})")
+        settings = {**default_settings(provider, target.caption), **target.settings}
+        for msg in missing_settings(provider, settings):
+            where = f"{base}.overrides.{ref}.settings" if ov and ov.settings else (
+                f"channels.{ref}.settings" if cfg and cfg.settings else f"channels.{ref}")
+            add(where, f"{msg} (post {post.key} on {ref})",
+                hint=f"set it under channels.{ref}.settings for every post, or in this post's overrides")
+    problems.sort(key=lambda p: (p.line or 0, p.path or ""))
+    return problems
+
+
+def _check_media(plan: Plan, add) -> None:
+    hashed: dict[str, str] = {}
+    for post in plan.posts:
+        if post.media is None:
+            continue
+        where = f"posts[{post.index}].media.path"
+        path = plan.media_file(post)
+        if not path.is_file():
+            add(where, f"media file not found: {path}",
+                hint="the workspace is looked up with --workspace / CLIPER_WORKSPACE, then source.workspace "
+                     "relative to the plan's folder, then relative to the current folder")
+            continue
+        if post.media.sha256:
+            key = str(path)
+            digest = hashed.get(key) or hashed.setdefault(key, sha256_file(path))
+            if digest != post.media.sha256:
+                add(f"posts[{post.index}].media.sha256",
+                    f"{post.media.path} changed since the plan was made: apply will upload the new file",
+                    hint="if that is intended, update the sha256 (or re-run plan)", severity="warning")
