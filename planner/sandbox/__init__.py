@@ -1,0 +1,51 @@
+"""A local server that speaks the Postiz public API (`cliper-sched sandbox`).
+
+It serves `/public/v1/...` and `/api/public/v1/...` (so `POSTIZ_API_URL=http://127.0.0.1:PORT/api`
+works exactly as with the Docker image), follows `../shared/postiz/API.md` and the recorded
+transcripts, and keeps its state in one SQLite file. `SandboxServer` (planner.sandbox.server)
+runs it in a background thread for tests.
+
+Test controls, outside the public API and without authentication (JSON in, JSON out):
+
+    GET    /_sandbox/clock                  {"now": iso}
+    POST   /_sandbox/clock                  {"advance_seconds": N} or {"now": iso}; the clock
+                                            drives publishing, find-slot, upload dates and the
+                                            rate-limit window
+    POST   /_sandbox/publish                publish what is due now: QUEUE roots with publishDate
+                                            <= now become PUBLISHED with a fake releaseURL/
+                                            releaseId, or ERROR on a disabled or needs-reconnect
+                                            channel (also done lazily before every request)
+    POST   /_sandbox/posts/<id>/publish     mark one post PUBLISHED now, whatever its date
+    GET    /_sandbox/posts                  every row, deleted and thread replies included
+    POST   /_sandbox/posts/<id>/dashboard-edit
+                                            {"content"?, "date"?, "settings"?}: what saving in
+                                            the Postiz UI does (id kept, group rotated, unknown
+                                            settings keys dropped)
+    GET    /_sandbox/channels               all channels with their flags
+    POST   /_sandbox/channels               {"provider", "name", "id"?, "picture"?, "profile"?,
+                                            "customer"?: {"id", "name"}, "disabled"?}
+    PATCH  /_sandbox/channels/<id>          {"disabled"?, "refresh_needed"?, "deleted"?,
+                                            "verified"?, "customer"?, "posting_times"?, "name"?}
+    GET    /_sandbox/ratelimit              {"limit", "hits", "window_ends_in", "blocked_for"}
+    DELETE /_sandbox/ratelimit              reset the counter and any block
+    POST   /_sandbox/faults                 {"method", "path" (fnmatch, without /api),
+                                            "action": "error"|"delay"|"drop", "nth"=1, "count"=1,
+                                            "seconds"=0}; see planner.sandbox.faults
+    GET    /_sandbox/faults, DELETE /_sandbox/faults (clear all)
+
+Deviations from Postiz, on purpose:
+- `GET /find-slot/:id` for an unknown or disabled channel: Postiz recurses for ever; the
+  sandbox waits `find_slot_hang_seconds` (10 s by default) and answers the generic 500.
+- Publishing is simulated: a due QUEUE post publishes at its stored date even after a
+  `type: "update"` date change (Postiz's running job keeps the old time), and a post created
+  with `type: "update"` publishes too (Postiz would leave it unscheduled without RUN_CRON).
+- Tags never match (there is no way to create tags through the public API), so `tags` is [].
+- Only the API key authenticates; `pos_` OAuth tokens are always refused as invalid.
+- Media bytes live in the SQLite file and are served at `<base>/uploads/YYYY/MM/DD/<name>`.
+- Faults live in memory and vanish on restart; everything else (key, channels, posts, uploads,
+  clock offset, rate-limit counter and block) survives a restart, like Postiz with Redis.
+"""
+
+from planner.sandbox.server import SandboxServer
+
+__all__ = ["SandboxServer"]

@@ -1,0 +1,72 @@
+"""`cliper-sched sandbox`: a local Postiz-compatible API server for trying and testing."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+import click
+
+from planner.errors import UserError
+
+
+def _parse_channel(value: str) -> tuple[str, str]:
+    from planner.sandbox.server import PROVIDERS
+
+    provider, sep, name = value.partition(":")
+    if not sep or not provider or not name:
+        raise click.BadParameter(f"{value!r}: write PROVIDER:NAME, e.g. youtube:youtube-shorts",
+                                 param_hint="--channel")
+    if provider not in PROVIDERS:
+        raise click.BadParameter(f"unknown provider {provider!r}; known: {', '.join(PROVIDERS)}",
+                                 param_hint="--channel")
+    return provider, name
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+@click.command(help=(
+    "Run a local server that speaks the Postiz public API (for trying the full loop "
+    "without Docker, and for tests). Point cliper-sched at it with the POSTIZ_API_URL it prints."
+))
+@click.option("--port", type=int, default=5000, show_default=True, help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default="sandbox.db", show_default=True,
+              help="SQLite file holding channels, posts, uploads and the key; reused across restarts.")
+@click.option("--api-key", default=None, help="API key to accept (default: the stored one, or a new random one).")
+@click.option("--limit", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Counted POST /posts per hour, like API_LIMIT in Postiz's compose file.")
+@click.option("--channel", "channels", multiple=True, metavar="PROVIDER:NAME",
+              help="Add a channel (repeatable). Default on a new db: one each of tiktok, youtube, instagram, x, linkedin.")
+@click.option("--compat", type=click.Choice(["main", "v2.23.0"]), default="main", show_default=True,
+              help="Behave like current Postiz main or like release v2.23.0.")
+@click.option("--quiet", is_flag=True, help="Do not log requests.")
+def command(port, host, db_path, api_key, limit, channels, compat, quiet):
+    from planner.sandbox.server import SandboxServer
+
+    parsed = [_parse_channel(c) for c in channels] or None
+    try:
+        server = SandboxServer(db_path, api_key=api_key, limit=limit, channels=parsed, compat=compat,
+                               host=host, port=port, verbose=not quiet)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                        hint="pick another --port, or stop the process using it") from None
+    click.echo(f"Postiz sandbox ({compat}) listening on {server.base_url}, state in {db_path}")
+    click.echo(f"POSTIZ_API_URL={server.api_url}")
+    if server.generated_key:
+        # Printed once, when it is made; afterwards it is only in the db file.
+        click.echo(f"POSTIZ_API_KEY={server.api_key}")
+    for ch in server.store.channels():
+        click.echo(f"  channel {ch['id']}  {ch['identifier']:<10} {ch['name']}")
+    click.echo("Press Ctrl-C to stop.", err=True)
+    sys.stdout.flush()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
+    try:
+        server.serve_forever()  # Werkzeug returns from here on Ctrl-C
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    click.echo("Sandbox stopped.", err=True)

@@ -1,0 +1,358 @@
+"""What the sandbox knows per provider: limits, settings rules, media rules, schemas.
+
+Tables follow API.md 4.2, 8.3 and 8.4; the linkedin, x and youtube schemas have
+the shapes a real backend returned (transcripts). Messages are class-validator's
+and Postiz's exact strings, since clients match on them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from twitter_text import parse_tweet
+
+Check = Callable[[object, str], "str | None"]
+
+
+# -- class-validator constraints: each returns the message (without path) or None
+def defined(v, p):
+    return f"{p} should not be null or undefined" if v is None else None
+
+
+def is_in(*values):
+    def check(v, p):
+        if v in values and not isinstance(v, bool):
+            return None
+        return f"{p} must be one of the following values: {', '.join(values)}"
+    return check
+
+
+def is_string(v, p):
+    return None if isinstance(v, str) else f"{p} must be a string"
+
+
+def min_len(n):
+    def check(v, p):
+        ok = isinstance(v, str) and len(v) >= n
+        return None if ok else f"{p} must be longer than or equal to {n} characters"
+    return check
+
+
+def max_len(n):
+    def check(v, p):
+        ok = isinstance(v, str) and len(v) <= n
+        return None if ok else f"{p} must be shorter than or equal to {n} characters"
+    return check
+
+
+def is_bool(v, p):
+    return None if isinstance(v, bool) else f"{p} must be a boolean value"
+
+
+def custom(message: str, ok: Callable[[object], bool]) -> Check:
+    return lambda v, p: None if ok(v) else message
+
+
+_URL = re.compile(
+    r"^(https?|ftp)://(?:[^\s/:?#@]+@)?(?:(?:[a-z0-9-]+\.)+[a-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})"
+    r"(?::\d+)?(?:[/?#]\S*)?$",
+    re.I,
+)
+
+
+def is_url(v, p):
+    return None if isinstance(v, str) and _URL.match(v) else f"{p} must be a URL address"
+
+
+# A field: (name, checks, when) where `when(settings)` says whether it is validated
+
+
+def optional(name):
+    return lambda s: s.get(name) is not None
+
+
+def truthy(name):
+    return lambda s: bool(s.get(name))
+
+
+class Field:
+    def __init__(self, name: str, checks: list[Check], when=None, kind: str | None = None):
+        self.name, self.checks, self.kind = name, checks, kind
+        self.when = when or (lambda s: True)
+
+
+X_REPLY = ["everyone", "following", "mentionedUsers", "subscribers", "verified"]
+TIKTOK_BOOLS = ["duet", "stitch", "comment", "brand_content_toggle", "brand_organic_toggle"]
+_COMMUNITY = re.compile(r"^(https://x\.com/i/communities/\d+)?$")
+
+
+def _x_fields(compat: str) -> list[Field]:
+    if compat == "v2.23.0":  # no article fields; who_can_reply_post always required
+        return [
+            Field("who_can_reply_post", [is_in(*X_REPLY)]),
+            Field("community", [custom(
+                "community must match /^(https:\\/\\/x\\.com\\/i\\/communities\\/\\d+)?$/ regular expression",
+                lambda v: isinstance(v, str) and bool(_COMMUNITY.match(v)))], optional("community")),
+        ]
+    is_article = lambda s: s.get("post_type") == "article"  # noqa: E731
+    return [
+        Field("community", [custom(
+            "community must match /^(https:\\/\\/x\\.com\\/i\\/communities\\/\\d+)?$/ regular expression",
+            lambda v: isinstance(v, str) and bool(_COMMUNITY.match(v)))], optional("community")),
+        Field("who_can_reply_post", [is_in(*X_REPLY)], lambda s: not is_article(s)),
+        Field("post_type", [is_in("post", "article")], optional("post_type")),
+        Field("article_title", [min_len(1), is_string], is_article),
+        Field("article_status", [is_in("draft", "published")], is_article),
+        Field("made_with_ai", [is_bool], optional("made_with_ai"), "bool"),
+        Field("paid_partnership", [is_bool], optional("paid_partnership"), "bool"),
+    ]
+
+
+def _tiktok_fields() -> list[Field]:
+    return [
+        Field("title", [max_len(90)], truthy("title"), "str"),
+        Field("privacy_level", [is_in("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS",
+                                      "FOLLOWER_OF_CREATOR", "SELF_ONLY")]),
+        *[Field(name, [is_bool], kind="bool") for name in TIKTOK_BOOLS],
+        Field("autoAddMusic", [is_in("yes", "no")]),
+        Field("content_posting_method", [is_in("DIRECT_POST", "UPLOAD")]),
+        Field("video_made_with_ai", [is_bool], optional("video_made_with_ai"), "bool"),
+    ]
+
+
+def _instagram_fields() -> list[Field]:
+    return [
+        Field("post_type", [defined, is_in("post", "story")]),
+        Field("graduation_strategy", [is_in("MANUAL", "SS_PERFORMANCE")], optional("graduation_strategy")),
+    ]
+
+
+def _reddit_check(v, p):
+    if not isinstance(v, list):
+        return [f"{p} must be an array", f"{p} must contain at least 1 elements"]
+    if not v:
+        return [f"{p} must contain at least 1 elements"]
+    out = []
+    for i, entry in enumerate(v):
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if not isinstance(value, dict):
+            out.append(f"{p}.{i}.value should not be null or undefined")
+            continue
+        for key in ("subreddit", "title", "type"):
+            if not (isinstance(value.get(key), str) and len(value[key]) >= 2):
+                out.append(f"{p}.{i}.value.{key} must be longer than or equal to 2 characters")
+        if not isinstance(value.get("is_flair_required"), bool):
+            out.append(f"{p}.{i}.value.is_flair_required must be a boolean value")
+    return out
+
+
+def settings_fields(identifier: str, compat: str = "main") -> list[Field]:
+    if identifier == "x":
+        return _x_fields(compat)
+    if identifier == "youtube":
+        return [
+            Field("title", [defined, max_len(100), min_len(2), is_string], kind="str"),
+            Field("type", [defined, is_in("public", "private", "unlisted")]),
+            Field("selfDeclaredMadeForKids", [is_in("yes", "no")], optional("selfDeclaredMadeForKids")),
+        ]
+    if identifier in ("tiktok", "tiktok-business"):
+        return _tiktok_fields()
+    if identifier in ("instagram", "instagram-standalone"):
+        return _instagram_fields()
+    if identifier in ("linkedin", "linkedin-page"):
+        return [
+            Field("post_as_images_carousel", [is_bool], optional("post_as_images_carousel"), "bool"),
+            Field("carousel_name", [is_string], optional("carousel_name"), "str"),
+        ]
+    if identifier == "facebook":
+        return [
+            Field("url", [is_url], truthy("url")),
+            Field("post_type", [is_in("post", "story")], optional("post_type")),
+        ]
+    if identifier == "pinterest":
+        board = lambda v: isinstance(v, str) and bool(v)  # noqa: E731
+        return [
+            Field("title", [max_len(100)], truthy("title"), "str"),
+            Field("link", [is_url], truthy("link")),
+            Field("board", [custom("Board is required", board)] * 3),
+        ]
+    return []
+
+
+def validate_settings(identifier: str, settings: dict, prefix: str, compat: str = "main") -> list[str]:
+    """Family-B messages for one entry's settings, each prefixed with e.g. `posts.0.settings.`."""
+    out: list[str] = []
+    if identifier == "reddit":
+        return [prefix + m for m in _reddit_check(settings.get("subreddit"), "subreddit")]
+    for field in settings_fields(identifier, compat):
+        if not field.when(settings):
+            continue
+        value = settings.get(field.name)
+        for check in field.checks:
+            message = check(value, field.name)
+            if message:
+                out.append(prefix + message)
+    return out
+
+
+def coerce_settings(identifier: str, settings: dict, compat: str = "main") -> None:
+    """class-transformer's implicit conversion: `"false"` becomes True (JS truthiness)."""
+    for field in settings_fields(identifier, compat):
+        value = settings.get(field.name)
+        if value is None:
+            continue
+        if field.kind == "bool" and not isinstance(value, bool):
+            settings[field.name] = js_truthy(value)
+        elif field.kind == "str" and isinstance(value, bool | int | float):
+            settings[field.name] = js_string(value)
+
+
+def js_truthy(value: object) -> bool:
+    if isinstance(value, str):
+        return value != ""
+    if isinstance(value, int | float):
+        return value != 0 and value == value
+    return value is not None
+
+
+def js_string(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def known_setting_keys(identifier: str) -> set[str]:
+    keys = {f.name for f in settings_fields(identifier)} | {"__type"}
+    extra = {
+        "youtube": {"thumbnail", "tags"},
+        "x": {"article_cover"},
+        "instagram": {"is_trial_reel", "collaborators", "audio"},
+        "instagram-standalone": {"is_trial_reel", "collaborators", "audio"},
+        "tiktok-business": {"music", "location"},
+        "pinterest": {"dominant_color"},
+        "facebook": {"text_format_preset_id"},
+        "reddit": {"subreddit"},
+    }
+    return keys | extra.get(identifier, set())
+
+
+# -- lengths (API.md 8.2, 8.4) ---------------------------------------------
+MAX_LENGTH = {
+    "x": 280, "linkedin": 3000, "linkedin-page": 3000, "facebook": 63206, "instagram": 2200,
+    "instagram-standalone": 2200, "threads": 500, "youtube": 5000, "tiktok": 2000,
+    "tiktok-business": 2200, "pinterest": 500, "bluesky": 300, "mastodon": 500, "reddit": 10000,
+}
+
+
+def max_length(identifier: str, settings: dict, verified: bool = False) -> int:
+    if identifier == "x":
+        if settings.get("post_type") == "article":
+            return 100000
+        return 4000 if verified else 280
+    return MAX_LENGTH.get(identifier, 0)
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def x_weighted_length(text: str) -> int:
+    """twitter-text v3 weighted length (URLs 23, CJK and emoji 2), as Postiz counts X."""
+    return parse_tweet(text).weightedLength
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def counted_text(content: str) -> str:
+    """What Postiz's `stripHtmlValidation('normal', …)` leaves to be counted."""
+    import html
+
+    if "<p>" in content or "<p " in content:
+        text = re.sub(r"</p>\s*<p[^>]*>", "\n", content)
+        return html.unescape(_TAG.sub("", text))
+    if "<" in content:
+        return content  # already HTML-serialised by the sanitiser
+    # parse5 re-serialises text, so & < > and nbsp count as their entities
+    return content.replace("&", "&amp;").replace("\u00a0", "&nbsp;").replace(">", "&gt;")
+
+
+def content_length(identifier: str, content: str) -> int:
+    text = counted_text(content)
+    raw = utf16_len(text)
+    if identifier == "x":
+        return max(x_weighted_length(text), raw)
+    return raw
+
+
+# -- media rules: provider.checkValidity (API.md 8.4) -------------------------
+def _is_video(item: dict) -> bool:
+    return "mp4" in str(item.get("path", ""))
+
+
+def media_problem(identifier: str, values: list[dict], settings: dict) -> str | None:
+    media = [list(v.get("image") or []) for v in values]
+    first = media[0] if media else []
+    if identifier == "youtube":
+        if len(first) != 1:
+            return "You need one media"
+        if not _is_video(first[0]):
+            return "Item must be a video"
+    elif identifier in ("instagram", "instagram-standalone"):
+        if not first:
+            return "Should have at least one media"
+        if identifier == "instagram" and len(first) > 10:
+            return "Instagram carousel only supports up to 10 media attachments"
+        if settings.get("is_trial_reel"):
+            if len(first) != 1:
+                return "Trial Reels can only have one video"
+            if not _is_video(first[0]):
+                return "Trial Reels must be a video"
+    elif identifier in ("tiktok", "tiktok-business"):
+        if not first:
+            return "No video / images selected"
+        if len(first) > 1 and any(_is_video(m) for m in first):
+            return "Only pictures are supported when selecting multiple items"
+        if identifier == "tiktok-business" and len(first) > 35:
+            return "You can select up to 35 pictures"
+    elif identifier in ("linkedin", "linkedin-page"):
+        if settings.get("post_as_images_carousel") and (len(first) < 2 or any(map(_is_video, first))):
+            return "Carousel can only be created with 2 or more images and no videos."
+        if len(first) > 1 and any(map(_is_video, first)):
+            return "Can have maximum 1 media when selecting a video."
+        if any(media[1:]):
+            return "Comments can only contain text."
+    elif identifier == "facebook":
+        if settings.get("post_type") == "story" and not first:
+            return "Story should have at least one media"
+    elif identifier == "pinterest":
+        if not first:
+            return "Requires at least one media"
+        if len(first) > 5:
+            return "You can only have up to 5 media items"
+        if _is_video(first[0]) and len(first) < 2:
+            return "If posting a video you have to also include a cover image as second media"
+        if _is_video(first[0]) and len(first) > 2:
+            return "If posting a video you can only have two media items"
+    elif identifier == "bluesky":
+        for items in media:
+            if any(map(_is_video, items)) and len(items) > 1:
+                return "You can only upload one video per post."
+            if len(items) > 4:
+                return "There can be maximum 4 pictures in a post."
+    elif identifier == "x" and settings.get("post_type") == "article":
+        if any(_is_video(m) for items in media for m in items):
+            return "X articles only support images"
+        if settings.get("article_status") == "draft" and len(values) > 1:
+            return "A draft article cannot have thread replies, remove them or publish the article"
+    elif identifier == "reddit":
+        subs = settings.get("subreddit") or []
+        types = [(s.get("value") or {}).get("type") for s in subs if isinstance(s, dict)]
+        if "media" in types and len(first) != 1:
+            return "When posting a media post, you must attached exactly one media file."
+        if any(_is_video(m) and not m.get("thumbnail") for m in first):
+            return "You must attach a thumbnail to your video post."
+    return None
