@@ -1,0 +1,49 @@
+"""`cliper-sched channels`: the Postiz channels a plan can post to."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import click
+
+from planner.postiz.models import Channel
+from planner.postiz.options import postiz_options
+from planner.term import paint
+
+HEADERS = ("ID", "PROVIDER", "NAME", "DISABLED", "CUSTOMER")
+
+
+@click.command("channels")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@postiz_options
+def command(client, as_json: bool) -> None:
+    """List the Postiz channels (integrations) you can post to.
+
+    A plan names a channel by its NAME (as shown here) or by its ID.
+    """
+    channels = sorted(client.list_channels(), key=lambda c: (c.provider, c.name.lower(), c.id))
+    if as_json:
+        click.echo(json.dumps([asdict(c) for c in channels], indent=2, ensure_ascii=False))
+        return
+    if not channels:
+        click.echo("No channels: connect one in the Postiz web UI (Add Channel), then run this "
+                   "again.", err=True)
+        return
+    click.echo(render_table(channels))
+
+
+def render_table(channels: list[Channel]) -> str:
+    rows = [(c.id, c.provider, c.name, "yes" if c.disabled else "no",
+             c.customer.name if c.customer else "-") for c in channels]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADERS)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
+
+    # Padding is computed on plain text, then coloured, so colour never breaks alignment.
+    out = [paint(line(HEADERS), bold=True)]
+    for row, channel in zip(rows, channels, strict=True):
+        text = line(row)
+        out.append(paint(text, "yellow") if channel.disabled else text)
+    return "\n".join(out)

@@ -1,0 +1,220 @@
+"""The checks behind `cliper-sched doctor`, in the order a user fixes them.
+
+Each check says what it found and, when something is wrong, how to fix it.
+Only safe, uncounted requests are sent: doctor never spends rate-limit budget.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from planner.errors import UserError
+from planner.postiz import config as config_mod
+from planner.postiz.budget import DEFAULT_LIMIT, RateBudget
+from planner.postiz.client import PostizClient, base_url_hint
+from planner.postiz.errors import (
+    AuthError,
+    NetworkError,
+    NotPostizError,
+    PostizError,
+    RouteNotFound,
+)
+
+OK, WARN, FAIL, SKIP, INFO = "ok", "warn", "fail", "skip", "info"
+CLOCK_TOLERANCE = 60  # seconds; Date has 1 s resolution, scheduling needs minutes
+TIMEOUT = (3.0, 10.0)
+KEY_SHAPE = re.compile(r"^([0-9a-f]{64}|pos_[A-Za-z0-9]{40})$")
+
+
+@dataclass
+class Check:
+    name: str
+    status: str
+    message: str
+    hint: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_checks(api_url: str | None = None, api_key_file: str | None = None,
+               ca_bundle: str | None = None, env: dict | None = None,
+               load_budget: Callable[[str], RateBudget | None] | None = None) -> Iterator[Check]:
+    """Yield the checks one by one (so the CLI can print them as they finish).
+
+    `load_budget(api_url)` may return what earlier runs on this machine learnt
+    of the rate limit; doctor itself never spends a counted request to find out.
+    """
+    env = dict(os.environ) if env is None else env
+    try:
+        cfg = config_mod.resolve(api_url, api_key_file, ca_bundle, env=env)
+    except UserError as exc:
+        first = exc.problems[0]
+        yield Check("config", FAIL, first.message, first.hint)
+        for name in ("reachable", "api", "key", "channels", "rate-limit", "clock"):
+            yield Check(name, SKIP, "not checked: fix the configuration first")
+        return
+    url_source = "--api-url" if api_url else config_mod.ENV_URL
+    yield Check("config", OK, f"{url_source}={cfg.api_url} (requests go to {cfg.public_url}), "
+                f"key from {cfg.key_source} ({len(cfg.api_key)} characters)")
+    warning = cfg.cleartext_warning()
+    if warning:
+        yield Check("transport", WARN, warning, "put Postiz behind https, or use it over an SSH "
+                    "tunnel to localhost")
+
+    client = PostizClient.from_config(cfg, retries=0, timeout=TIMEOUT)
+    try:
+        yield from _connection_checks(client, cfg, load_budget)
+    finally:
+        client.close()
+
+
+def _connection_checks(client: PostizClient, cfg: config_mod.PostizConfig,
+                       load_budget: Callable[[str], RateBudget | None] | None) -> Iterator[Check]:
+    rest = ("channels", "rate-limit", "clock")
+    started = time.monotonic()
+    try:
+        client.is_connected()
+        error: PostizError | None = None
+    except PostizError as exc:
+        error = exc
+    elapsed = int((time.monotonic() - started) * 1000)
+
+    if isinstance(error, NetworkError):
+        tls = "TLS" in error.message  # it answered, but with a certificate we do not trust
+        yield Check("reachable", FAIL, error.message, error.hint if tls else
+                    "start Postiz (`docker compose up -d`) or fix POSTIZ_API_URL: host and port "
+                    "must be where the Postiz backend answers")
+        for name in ("api", "key", *rest):
+            yield Check(name, SKIP, "not checked: the URL does not answer")
+        return
+    yield Check("reachable", OK, f"{cfg.api_url} answers ({elapsed} ms)")
+
+    if isinstance(error, (NotPostizError, RouteNotFound)):
+        # A page, a redirect, or a JSON 404 for a route every Postiz has: wrong base URL.
+        hint = error.hint if isinstance(error, NotPostizError) else base_url_hint(cfg.api_url)
+        yield Check("api", FAIL, error.message, _better_base(cfg) or hint)
+        for name in ("key", *rest):
+            yield Check(name, SKIP, "not checked: this is not the Postiz public API")
+        return
+    if error is not None and not isinstance(error, AuthError):
+        yield Check("api", FAIL, error.message, error.hint)
+        for name in ("key", *rest):
+            yield Check(name, SKIP, "not checked: the API does not work")
+        return
+    yield Check("api", OK, f"{cfg.public_url} is the Postiz public API")
+
+    if isinstance(error, AuthError):
+        yield Check("key", FAIL, error.message, _key_hint(cfg, error))
+        for name in rest:
+            yield Check(name, SKIP, "not checked: the key is refused")
+        return
+    yield Check("key", OK, "the API key is accepted")
+
+    yield _channels_check(client)
+    yield _budget_check(load_budget(cfg.api_url) if load_budget else None)
+    yield _clock_check(client)
+
+
+def _channels_check(client: PostizClient) -> Check:
+    try:
+        channels = client.list_channels()
+    except PostizError as exc:
+        return Check("channels", FAIL, exc.message, exc.hint)
+    if not channels:
+        return Check("channels", FAIL, "no channels in this Postiz organisation",
+                     "connect one in the Postiz web UI (Add Channel), then run "
+                     "`cliper-sched channels`")
+    disabled = [c for c in channels if c.disabled]
+    names = ", ".join(f"{c.name} ({c.provider})" for c in channels if not c.disabled)
+    if disabled:
+        off = ", ".join(f"{c.name} ({c.provider}, id {c.id})" for c in disabled)
+        return Check("channels", WARN,
+                     f"{len(channels)} channels; disabled: {off}"
+                     + (f"; enabled: {names}" if names else ""),
+                     "posts to a disabled channel fail with 'Channel disabled': enable it in "
+                     "the Postiz web UI (channel menu > Enable channel) or leave it out of plans")
+    return Check("channels", OK, f"{len(channels)} channels: {names}")
+
+
+def _budget_check(budget: RateBudget | None) -> Check:
+    if budget is None or not budget.known:
+        return Check("rate-limit", INFO,
+                     "budget unknown until the first create: Postiz reports X-RateLimit-* only "
+                     "on POST /posts, which doctor does not spend; apply assumes "
+                     f"{DEFAULT_LIMIT} create/edit requests per hour (API_LIMIT; --rate-limit) "
+                     "until the server says otherwise")
+    left, until = budget.available(), budget.next_allowed()
+    if until is not None:
+        why = "Postiz blocked this organisation (429)" if budget.blocked_until else "budget spent"
+        return Check("rate-limit", WARN,
+                     f"{why}: no create/edit before {until:%Y-%m-%d %H:%M:%S} UTC "
+                     "(from the last apply on this machine)",
+                     "wait until then; `apply --no-wait` stops with exit code 3 meanwhile")
+    resets = (f", window resets at {_hms(datetime.fromtimestamp(budget.reset_at, UTC))} UTC"
+              if budget.reset_at else "")
+    return Check("rate-limit", OK, f"{left} of {budget.limit} create/edit requests left this "
+                 f"hour{resets} (from the last apply on this machine)")
+
+
+def _clock_check(client: PostizClient) -> Check:
+    server, local = client.last_date, client.last_date_local
+    if server is None or local is None:
+        return Check("clock", WARN, "the server sent no Date header: cannot compare clocks",
+                     "make sure this machine's clock is synchronised (NTP)")
+    skew = (local - server).total_seconds()
+    # Date has whole seconds: under 2 s apart is the same time as far as we can tell.
+    drift = ("same time" if abs(skew) < 2
+             else f"this machine is {'ahead' if skew > 0 else 'behind'} by {abs(skew):.0f}s")
+    text = f"this machine {_hms(local)} UTC, Postiz {_hms(server)} UTC: {drift}"
+    if abs(skew) > CLOCK_TOLERANCE:
+        return Check("clock", FAIL, text,
+                     "synchronise the clocks (e.g. `timedatectl set-ntp true` on both machines): "
+                     "apply decides which slots are past by this machine's clock")
+    return Check("clock", OK, f"in sync within {CLOCK_TOLERANCE}s ({text})")
+
+
+def _key_hint(cfg: config_mod.PostizConfig, error: AuthError) -> str:
+    key = cfg.api_key
+    if key.lower().startswith("bearer "):
+        return "remove the 'Bearer ' prefix: Postiz wants the raw key in Authorization"
+    hint = error.hint or ""
+    if not KEY_SHAPE.match(key):
+        hint = ("a Postiz key is 64 lowercase hex characters (Settings > Public API); this one "
+                f"has {len(key)} characters of another shape; " + hint)
+    return hint
+
+
+def _better_base(cfg: config_mod.PostizConfig) -> str | None:
+    """Try the usual fixes of the base URL and say which one answers as Postiz."""
+    base = cfg.api_url.rstrip("/")
+    candidates = [base[: -len("/api")]] if base.endswith("/api") else [base + "/api"]
+    for candidate in candidates:
+        probe = PostizClient(candidate, cfg.api_key, retries=0, timeout=TIMEOUT,
+                             ca_bundle=cfg.ca_bundle)
+        try:
+            probe.is_connected()
+            found = True
+        except AuthError:
+            found = True  # a JSON 401 from /public/v1: that is Postiz
+        except PostizError:
+            found = False
+        finally:
+            probe.close()
+        if found:
+            return f"the Postiz public API answers at {candidate}: set POSTIZ_API_URL={candidate}"
+    return None
+
+
+def _hms(when: datetime) -> str:
+    return when.strftime("%H:%M:%S")
+
+
+def failed(checks: list[Check], strict: bool = False) -> bool:
+    bad = {FAIL, WARN} if strict else {FAIL}
+    return any(c.status in bad for c in checks)

@@ -1,0 +1,25 @@
+"""Constants and small helpers shared by the client tests (imported, not fixtures)."""
+
+from __future__ import annotations
+
+import requests
+
+# Recognisable, so a test can prove it never leaks into a message.
+KEY = "SECRET-KEY-do-not-print-7f3a9c"
+CHANNELS = [("linkedin", "Acme LinkedIn"), ("x", "Acme X"), ("youtube", "Acme Clips")]
+
+
+def root_url(server) -> str:
+    """The sandbox root (without `/api`), where its `/_sandbox/` controls live."""
+    return server.api_url.rsplit("/api", 1)[0]
+
+
+def control(server, verb: str, path: str, payload: dict | None = None):
+    """Call a sandbox test control (outside the Postiz API)."""
+    resp = requests.request(verb, f"{root_url(server)}/_sandbox/{path}", json=payload, timeout=5)
+    resp.raise_for_status()
+    return resp.json() if resp.content else None
+
+
+def channel_ids(client) -> dict[str, str]:
+    return {c.provider: c.id for c in client.list_channels()}
