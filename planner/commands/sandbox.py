@@ -31,7 +31,8 @@ def _interrupt(signum, frame):
     "Run a local server that speaks the Postiz public API (for trying the full loop "
     "without Docker, and for tests). Point cliper-sched at it with the POSTIZ_API_URL it prints."
 ))
-@click.option("--port", type=int, default=5000, show_default=True, help="Port to listen on (0: any free port).")
+@click.option("--port", type=int, default=8765, show_default=True,
+              help="Port to listen on (0: any free port). Not 5000, which the Postiz compose stack uses.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default="sandbox.db", show_default=True,
               help="SQLite file holding channels, posts, uploads and the key; reused across restarts.")

@@ -1,0 +1,123 @@
+"""Benchmark of the reconciler against an in-process sandbox (high rate limit).
+
+    python bench/bench_apply.py            # plans of 1,000 and 10,000 posts
+    python bench/bench_apply.py 2000       # other sizes
+
+For each size it prints: counted requests of the first apply against the
+minimum possible (one per distinct time), the requests of a no-op re-apply
+(counted must be 0), counted requests for editing 1% of the captions against
+their minimum, and the time and peak memory of computing the diff.
+Figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from planner.postiz.budget import RateBudget  # noqa: E402
+from planner.postiz.client import PostizClient  # noqa: E402
+from planner.reconcile import manager  # noqa: E402
+from planner.reconcile.executor import Executor, Reporter  # noqa: E402
+from planner.sandbox.server import SandboxServer  # noqa: E402
+
+CHANNELS = ["x-main", "linkedin-page"]  # no media needed: measures the reconciler, not uploads
+POSTS_PER_SLOT = 4  # several posts share a time, as a burst schedule does
+
+
+def write_plan(path: Path, n: int, caption_suffix: dict[int, str] | None = None) -> int:
+    start = datetime(2031, 1, 1, tzinfo=UTC)
+    posts = []
+    for i in range(n):
+        at = start + timedelta(minutes=30 * (i // POSTS_PER_SLOT))
+        extra = (caption_suffix or {}).get(i, "")
+        posts.append({"key": f"clip-{i:05d}", "caption": f"Clip {i}: bases de datos sin miedo #shorts{extra}",
+                      "at": at.isoformat(), "channels": CHANNELS})
+    doc = {"version": 1, "name": "bench", "timezone": "UTC", "posts": posts}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return len({p["at"] for p in posts})
+
+
+class Counter:
+    def __init__(self, client: PostizClient):
+        self.total = self.counted = 0
+        client.session.hooks["response"].append(self)
+
+    def __call__(self, resp, *args, **kwargs):
+        self.total += 1
+        if resp.request.method == "POST" and resp.request.path_url.endswith("/public/v1/posts"):
+            self.counted += 1
+
+    def take(self) -> tuple[int, int]:
+        out = (self.total, self.counted)
+        self.total = self.counted = 0
+        return out
+
+
+def apply(plan_path: Path, client: PostizClient) -> tuple[float, object]:
+    started = time.perf_counter()
+    ctx = manager.prepare(plan_path, client)
+    result = Executor(client, ctx.state, wait=False, reporter=Reporter(), settings_listed=ctx.settings_listed).run(ctx.changes)
+    return time.perf_counter() - started, result
+
+
+def bench(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        os.environ["CLIPER_SCHED_CACHE_DIR"] = str(tmp / "cache")
+        server = SandboxServer(tmp / "sandbox.db", limit=10**9).start()
+        try:
+            client = PostizClient(server.api_url, server.api_key, budget=RateBudget(10**9))
+            count = Counter(client)
+            plan_path = tmp / "bench.yaml"
+            slots = write_plan(plan_path, n)
+
+            seconds, result = apply(plan_path, client)
+            total, counted = count.take()
+            print(f"posts={n} channel posts={n * len(CHANNELS)} distinct times={slots}")
+            print(f"  first apply: counted requests {counted} (minimum {slots}), all requests {total}, "
+                  f"{result.added} added in {seconds:.1f}s")
+
+            seconds, result = apply(plan_path, client)
+            total, counted = count.take()
+            print(f"  no-op re-apply: counted requests {counted} (must be 0), all requests {total}, {seconds:.2f}s")
+
+            edited = {i: " (edited)" for i in range(0, n, 100)}
+            write_plan(plan_path, n, edited)
+            seconds, result = apply(plan_path, client)
+            total, counted = count.take()
+            minimum = len({i // POSTS_PER_SLOT for i in edited})
+            print(f"  edit 1% of captions: counted requests {counted} (minimum {minimum}), "
+                  f"{result.changed} changed in {seconds:.1f}s")
+
+            started = time.perf_counter()
+            ctx = manager.prepare(plan_path, client)
+            diff_seconds = time.perf_counter() - started
+            tracemalloc.start()  # separately: tracing slows the code it measures
+            manager.prepare(plan_path, client)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            assert not ctx.changes.has_changes
+            print(f"  diff (load plan + state, refresh, compare): {diff_seconds:.2f}s, "
+                  f"peak memory {peak / 2**20:.1f} MiB (tracemalloc)")
+        finally:
+            server.stop()
+
+
+def main(argv: list[str]) -> None:
+    sizes = [int(a) for a in argv] or [1000, 10000]
+    for n in sizes:
+        bench(n)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

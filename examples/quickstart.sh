@@ -1,0 +1,61 @@
+#!/bin/sh
+# Quick start: plan -> apply -> re-apply on the bundled example CLIPER workspace,
+# against the built-in Postiz-compatible sandbox (no Docker, no account needed).
+#
+#   python3 -m pip install . && sh examples/quickstart.sh
+#
+# Everything it writes goes to ./.quickstart/ (delete it to start over).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+work=${QUICKSTART_DIR:-.quickstart}
+py=${PYTHON:-python3}
+cs() { "$py" -m planner "$@"; }
+
+# Start clean every time: a fresh sandbox and no plan or state from an earlier run.
+rm -rf "$work"
+mkdir -p "$work/plans"
+port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+key=$("$py" -c 'import secrets; print(secrets.token_hex(32))')
+key_file="$work/api-key"
+umask 077
+printf '%s' "$key" > "$key_file"
+umask 022
+
+echo "==> Starting the sandbox (a local Postiz-compatible API) on port $port"
+cs sandbox --port "$port" --db "$work/sandbox.db" --api-key "$key" --quiet > "$work/sandbox.log" 2>&1 &
+sandbox_pid=$!
+trap 'kill "$sandbox_pid" 2>/dev/null || true' EXIT INT TERM
+
+export POSTIZ_API_URL="http://127.0.0.1:$port/api"
+export POSTIZ_API_KEY_FILE="$key_file"
+i=0
+until cs doctor > /dev/null 2>&1; do
+  i=$((i + 1))
+  if [ "$i" -gt 50 ]; then echo "the sandbox did not start; see $work/sandbox.log" >&2; exit 1; fi
+  sleep 0.2
+done
+
+plan="$work/plans/example.yaml"
+echo "==> cliper-sched plan examples/cliper-workspace -> $plan"
+cs plan "$here/cliper-workspace" --rules "$here/rules.yaml" -o "$plan"
+
+echo "==> cliper-sched validate $plan"
+cs validate "$plan"
+
+echo "==> cliper-sched apply $plan   (first run: creates every post)"
+cs apply "$plan" --auto-approve
+
+echo "==> cliper-sched apply $plan   (second run: nothing to do)"
+cs apply "$plan" --auto-approve
+
+echo "==> cliper-sched diff $plan --detailed-exitcode"
+cs diff "$plan" --detailed-exitcode
+
+echo
+echo "Done: the plan is $plan, its state ${plan%.yaml}.state.json."
+echo "To keep playing, start the sandbox again on the same database and point cliper-sched at it:"
+echo "  $py -m planner sandbox --port $port --db $work/sandbox.db &   # it keeps the key in its db"
+echo "  export POSTIZ_API_URL=$POSTIZ_API_URL POSTIZ_API_KEY_FILE=$key_file"
+echo "  # edit a caption or a time in $plan, then:"
+echo "  $py -m planner diff $plan"

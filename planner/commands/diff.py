@@ -1,0 +1,44 @@
+"""`cliper-sched diff PLAN`: show what apply would change, without changing anything."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from planner.errors import EXIT_CHANGES, EXIT_OK
+from planner.postiz.options import postiz_options
+from planner.reconcile import manager, views
+from planner.reconcile.cliopts import rate_option, setup_budget, workspace_option
+from planner.reconcile.executor import counted_needed, eta_seconds
+
+
+@click.command(help="Show what `apply` would change in Postiz (Terraform-style plan).")
+@click.argument("plan_file", metavar="PLAN", type=click.Path(dir_okay=False))
+@workspace_option
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 0: no changes, 2: changes, 1: error.")
+@click.option("--overwrite-drift", is_flag=True, help="Show the plan that restores dashboard edits.")
+@rate_option
+@postiz_options
+def command(client, plan_file, workspace, as_json, detailed_exitcode, overwrite_drift, rate_limit):
+    setup_budget(client, rate_limit)
+    ctx = manager.prepare(plan_file, client, workspace=workspace, overwrite_drift=overwrite_drift)
+    put_settings = ctx.settings_listed is not False
+    counted = counted_needed(ctx.changes, put_settings=put_settings)
+    eta = eta_seconds(counted, client.budget)
+    for note in ctx.journal_notes:
+        click.echo(note, err=as_json)
+    if as_json:
+        click.echo(json.dumps(views.data(ctx.changes, counted=counted, eta_seconds=eta), indent=2,
+                              ensure_ascii=False, default=str))
+    else:
+        click.echo(views.render(ctx.changes, tz=ctx.tz, counted=counted, eta=_eta_text(eta, rate_limit)))
+    code = EXIT_CHANGES if detailed_exitcode and ctx.changes.has_changes else EXIT_OK
+    click.get_current_context().exit(code)
+
+
+def _eta_text(seconds: float, rate: str) -> str:
+    if seconds <= 0:
+        return f"within the current budget at {rate}"
+    return f"about {views.duration(seconds)} of rate-limit waiting at {rate}"

@@ -1,0 +1,174 @@
+"""Ownership: pair each address with its state entry and its live post.
+
+A live post belongs to the plan when the state names its id, when its settings
+carry our marker (`cliper_sched: "<plan>/<address>"`), or (where the server
+lists no settings, v2.23.0, or when rebuilding a lost state) when channel,
+instant and stored content all match a desired post. Anything else is never
+touched. Unresolved journal intents (a crash or an unanswered create) are
+settled here the same way: by reading back, never by re-sending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from planner.reconcile import normalize
+from planner.reconcile.desired import DesiredPost
+from planner.reconcile.records import Record
+from planner.reconcile.refresh import Live
+from planner.reconcile.state import Owned, State
+
+
+@dataclass
+class Entry:
+    address: str
+    desired: DesiredPost | None
+    owned: Owned | None
+    live: Live | None
+    adopted: str | None = None  # "marker" | "content" when ownership was just established
+
+
+def _content_key(channel_id: str, record_at, content: str) -> tuple:
+    return (channel_id, normalize.instant(record_at), content)
+
+
+class Matcher:
+    """Finds unclaimed live posts by marker or by channel + instant + content."""
+
+    def __init__(self, plan_name: str, lives: list[Live], claimed: set[str]):
+        self.plan_name = plan_name
+        self.claimed = claimed
+        self.by_marker: dict[str, Live] = {}
+        self.by_content: dict[tuple, list[Live]] = {}
+        for live in lives:
+            mark = live.marker
+            if mark and mark.startswith(plan_name + "/"):
+                self.by_marker.setdefault(mark[len(plan_name) + 1 :], live)
+            self.by_content.setdefault(_content_key(live.channel_id, live.at, live.content), []).append(live)
+
+    def find(self, address: str, channel_id: str, at, content: str, *, by_content: bool) -> tuple[Live | None, str | None]:
+        live = self.by_marker.get(address)
+        if live is not None and live.id not in self.claimed and live.channel_id == channel_id:
+            self.claimed.add(live.id)
+            return live, "marker"
+        if by_content:
+            for candidate in self.by_content.get(_content_key(channel_id, at, content), []):
+                # A post marked for another address or plan is not ours to take.
+                if candidate.id not in self.claimed and candidate.marker in (None, normalize.marker(self.plan_name, address)):
+                    self.claimed.add(candidate.id)
+                    return candidate, "content"
+        return None, None
+
+    def marked_leftovers(self) -> dict[str, Live]:
+        return {a: lv for a, lv in self.by_marker.items() if lv.id not in self.claimed}
+
+
+def owned_from_live(live: Live, desired: DesiredPost | None) -> Owned:
+    """State for a post adopted without a record of what we applied: take what Postiz shows."""
+    media = desired.record.media if desired else ()
+    if live.settings is not None:
+        settings = normalize.settings(live.settings)
+    else:
+        settings = desired.record.settings if desired else {}
+    applied = Record(at=live.at, content=live.content, media=media, settings=settings)
+    return Owned(
+        post_id=live.id,
+        group=live.group,
+        channel_id=live.channel_id,
+        provider=live.provider,
+        applied=applied,
+        caption_digest=desired.caption_digest if desired and desired.record.content == live.content else None,
+        state=live.state,
+        release_url=live.release_url,
+    )
+
+
+# A request that got no answer may still be carried out a little later (a slow
+# server): its posts are not re-created until this long after it was sent.
+SETTLE_SECONDS = 120.0
+
+
+def resolve_journal(state: State, lives: list[Live], *, now: datetime | None = None) -> tuple[list[str], float]:
+    """Settle intents left by a crash or an unanswered request.
+
+    Returns what was found, and how many seconds to wait before intents that are
+    still unresolved may be trusted as "never happened" (0: none left).
+    """
+    if not state.journal:
+        return [], 0.0
+    now = now or datetime.now(UTC)
+    claimed = {o.post_id for o in state.posts.values()}
+    matcher = Matcher(state.plan, lives, claimed)
+    notes: list[str] = []
+    kept: list[dict] = []
+    wait = 0.0
+    for intent in state.journal:
+        young: list[dict] = []
+        sent = intent.get("sent_at")
+        # Only a request that was sent and never answered can still land later; one
+        # interrupted by a crash of this process was answered or never sent.
+        unanswered = intent.get("unanswered") and sent
+        age = (now - normalize.instant(sent)).total_seconds() if unanswered else SETTLE_SECONDS
+        for item in intent.get("entries", []):
+            address = item["address"]
+            if item.get("post_id") or address in state.posts:
+                continue  # an edit keeps its id: the diff sees whether it took effect
+            applied = Record.from_dict(item["record"]) if "record" in item else None
+            content = applied.content if applied else item.get("content", "")
+            live, how = matcher.find(address, item["channel_id"], item["at"], content, by_content=True)
+            if live is None:
+                if age < SETTLE_SECONDS:
+                    young.append(item)
+                    wait = max(wait, SETTLE_SECONDS - age)
+                else:
+                    notes.append(f"{address}: the interrupted create did not reach Postiz; it will be created")
+                continue
+            state.posts[address] = Owned(
+                post_id=live.id,
+                group=live.group,
+                channel_id=live.channel_id,
+                provider=item.get("provider") or live.provider,
+                applied=applied or Record(at=live.at, content=live.content),
+                caption_digest=item.get("caption_digest"),
+                state=live.state,
+                release_url=live.release_url,
+            )
+            notes.append(f"{address}: the interrupted create did reach Postiz (post {live.id}); adopted, not re-sent")
+        if young:
+            kept.append({**intent, "entries": young})
+    state.journal = kept
+    return notes, wait
+
+
+def match(
+    plan_name: str,
+    desired: list[DesiredPost],
+    state: State,
+    lives: list[Live],
+    *,
+    by_content: bool,
+) -> list[Entry]:
+    """One entry per address the plan wants or owns, with its live post if any."""
+    live_by_id = {lv.id: lv for lv in lives}
+    claimed = {o.post_id for o in state.posts.values()}
+    matcher = Matcher(plan_name, lives, claimed)
+    entries: dict[str, Entry] = {}
+    for d in desired:
+        owned = state.posts.get(d.address)
+        if owned is not None:
+            entries[d.address] = Entry(d.address, d, owned, live_by_id.get(owned.post_id))
+            continue
+        live, how = matcher.find(d.address, d.channel.id, d.record.at, d.record.content, by_content=by_content)
+        if live is not None:
+            entries[d.address] = Entry(d.address, d, owned_from_live(live, d), live, adopted=how)
+        else:
+            entries[d.address] = Entry(d.address, d, None, None)
+    for address, owned in state.posts.items():
+        if address not in entries:
+            entries[address] = Entry(address, None, owned, live_by_id.get(owned.post_id))
+    # Marked as ours but unknown to the state and gone from the plan (e.g. a lost state).
+    for address, live in matcher.marked_leftovers().items():
+        if address not in entries:
+            entries[address] = Entry(address, None, owned_from_live(live, None), live, adopted="marker")
+    return [entries[a] for a in sorted(entries)]

@@ -1,0 +1,90 @@
+"""Options and presentation shared by diff, apply, destroy, import and pull."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from planner.postiz.budget import RateBudget
+from planner.reconcile import budgetcache
+from planner.reconcile.executor import Reporter
+from planner.reconcile.views import duration
+from planner.term import is_interactive, paint
+
+
+def workspace_option(fn):
+    return click.option("--workspace", type=click.Path(file_okay=False),
+                        help="CLIPER workspace holding the media (default: the plan's source.workspace).")(fn)
+
+
+def parse_rate(text: str) -> int:
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(h|hr|hour|1h)\s*", text or "")
+    if not m or int(m.group(1)) < 1:
+        raise click.BadParameter(f"{text!r}: give create requests per hour, e.g. 30/h "
+                                 "(the API_LIMIT of your Postiz; the shipped compose sets 30)",
+                                 param_hint="--rate-limit")
+    return int(m.group(1))
+
+
+def rate_option(fn):
+    return click.option("--rate-limit", "rate_limit", default="30/h", show_default=True, metavar="N/h",
+                        help="Postiz API_LIMIT: counted (create/edit) requests allowed per hour.")(fn)
+
+
+def setup_budget(client, rate: str) -> None:
+    """Give the client a budget at the configured limit, primed with what earlier runs spent."""
+    client.budget = RateBudget(parse_rate(rate))
+    budgetcache.restore(client.budget, client.api_url)
+
+
+def save_budget(client) -> None:
+    budgetcache.save(client.budget, client.api_url)
+
+
+class LineReporter(Reporter):
+    """Plain lines (logs, CI) or, on a terminal, lines plus a progress bar with an ETA."""
+
+    def __init__(self, *, err: bool = False, quiet: bool = False):
+        self.err = err
+        self.quiet = quiet
+        self.tty = is_interactive(sys.stderr if err else sys.stdout)
+        self._bar_shown = False
+
+    def _echo(self, text: str, nl: bool = True) -> None:
+        if not self.quiet:
+            click.echo(text, err=self.err, nl=nl)
+
+    def _clear_bar(self) -> None:
+        if self._bar_shown:
+            self._echo("\r\033[K", nl=False)
+            self._bar_shown = False
+
+    def step(self, message: str) -> None:
+        self._clear_bar()
+        self._echo(message)
+
+    def progress(self, done: int, total: int, eta_seconds: float | None) -> None:
+        if not self.tty or self.quiet or total == 0:
+            return
+        width = 30
+        filled = int(width * done / total)
+        eta = f" ETA {duration(eta_seconds)}" if eta_seconds else ""
+        self._clear_bar()
+        self._echo(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}{eta}", nl=False)
+        self._bar_shown = True
+
+    def waiting(self, until: datetime) -> None:
+        self._clear_bar()
+        local = until.astimezone().strftime("%H:%M:%S")
+        self._echo(paint(f"Rate-limit budget spent: waiting until {local} before the next create/edit "
+                         "request (Ctrl-C stops safely; re-run apply later).", "yellow"))
+        if self.tty and not self.quiet:
+            import time
+
+            while (left := (until - datetime.now(UTC)).total_seconds()) > 0:
+                self._echo(f"\r\033[K  resuming in {duration(left)}", nl=False)
+                time.sleep(min(1.0, left))
+            self._echo("\r\033[K", nl=False)

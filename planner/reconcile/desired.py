@@ -1,0 +1,93 @@
+"""Desired posts: the plan's targets with channels resolved and provider defaults applied.
+
+One plan post x one channel = one desired post, addressed `"<key>@<channel ref>"`.
+Settings: provider defaults < channels.<ref>.settings < overrides (the last two
+merged by `Plan.targets()`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner.fsutil import sha256_file
+from planner.reconcile import normalize
+from planner.reconcile.records import Record
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    id: str
+    name: str
+    provider: str
+    disabled: bool = False
+
+
+@dataclass
+class DesiredPost:
+    address: str
+    key: str
+    ref: str
+    channel: ChannelInfo
+    caption: str  # what we send (Postiz sanitises it; record.content is the result)
+    record: Record
+    media_files: list[tuple[str, Path]]  # (sha256, file) in order
+    line: int | None = None
+    index: int | None = None
+
+    @property
+    def caption_digest(self) -> str:
+        return normalize.text_digest(self.caption)
+
+
+_sha_cache: dict[Path, str] = {}
+
+
+def _sha256(path: Path) -> str:
+    """For a plan written without sha256: identify the media by content anyway."""
+    if path not in _sha_cache:
+        try:
+            _sha_cache[path] = sha256_file(path)
+        except OSError:
+            _sha_cache[path] = "0" * 64  # missing file: the upload step reports it
+    return _sha_cache[path]
+
+
+def address(key: str, ref: str) -> str:
+    return f"{key}@{ref}"
+
+
+def build(plan: Any, channels: dict[str, ChannelInfo], default_settings) -> list[DesiredPost]:
+    """`channels` maps every channel ref used by the plan to its resolved channel."""
+    out: list[DesiredPost] = []
+    for post, ref, at, caption, settings in plan.targets():
+        channel = channels[ref]
+        effective = dict(default_settings(channel.provider, caption) or {})
+        effective.update(settings or {})
+        media_files: list[tuple[str, Path]] = []
+        media = getattr(post, "media", None)
+        if media is not None:
+            path = Path(plan.media_file(post))
+            sha = media.sha256 or _sha256(path)
+            media_files.append((sha, path))
+        record = Record(
+            at=normalize.instant(at),
+            content=normalize.content(caption),
+            media=tuple(sha for sha, _ in media_files),
+            settings=normalize.settings(effective),
+        )
+        out.append(
+            DesiredPost(
+                address=address(post.key, ref),
+                key=post.key,
+                ref=ref,
+                channel=channel,
+                caption=caption,
+                record=record,
+                media_files=media_files,
+                line=getattr(post, "line", None),
+                index=getattr(post, "index", None),
+            )
+        )
+    return out

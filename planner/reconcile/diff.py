@@ -1,0 +1,216 @@
+"""Changes: typed values (octoDNS style) computed from desired, applied and live.
+
+Per address: live == desired -> no-op; live == applied != desired -> Update;
+live != applied (moved, caption edited, settings edited, deleted, published in
+the dashboard) -> Drift, kept unless `overwrite_drift`. Published posts are
+history and never changed. Nothing here talks to a server or a terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from planner.reconcile.adopt import Entry
+from planner.reconcile.desired import DesiredPost
+from planner.reconcile.records import FieldChange, Record, field_changes
+from planner.reconcile.refresh import Live
+from planner.reconcile.state import Owned
+
+
+@dataclass
+class Create:
+    address: str
+    desired: DesiredPost
+    reason: str = "new in the plan"  # or "deleted in Postiz, restored (--overwrite-drift)"
+    kind = "create"
+
+    def data(self) -> dict:
+        return {"action": "create", "address": self.address, "channel": self.desired.channel.name,
+                "provider": self.desired.channel.provider, "reason": self.reason,
+                "new": self.desired.record.as_dict()}
+
+
+@dataclass
+class Update:
+    address: str
+    desired: DesiredPost
+    owned: Owned
+    live: Live
+    fields: list[FieldChange]
+    reason: str = "changed in the plan"
+    kind = "update"
+
+    @property
+    def settings_only(self) -> bool:
+        """Only settings keys added or changed: PUT /posts/:id/settings (uncounted) can do it."""
+        return all(f.path.startswith("settings.") and f.new is not None for f in self.fields)
+
+    def data(self) -> dict:
+        return {"action": "update", "address": self.address, "post_id": self.live.id,
+                "channel": self.desired.channel.name, "provider": self.desired.channel.provider,
+                "reason": self.reason, "fields": [f.as_dict() for f in self.fields]}
+
+
+@dataclass
+class Delete:
+    address: str
+    owned: Owned
+    live: Live
+    reason: str = "no longer in the plan"
+    kind = "delete"
+
+    def data(self) -> dict:
+        return {"action": "delete", "address": self.address, "post_id": self.live.id,
+                "reason": self.reason, "old": self.owned.applied.as_dict()}
+
+
+@dataclass
+class Drift:
+    """A dashboard change since the last apply. Kept unless --overwrite-drift."""
+
+    address: str
+    how: str  # "moved" | "edited" | "settings" | "deleted" | "published"
+    fields: list[FieldChange]  # applied -> live
+    live: Live | None
+    owned: Owned
+    restored: bool = False  # --overwrite-drift: a Create/Update restores the plan's version
+    plan_also_changes: bool = False
+
+    def data(self) -> dict:
+        return {"address": self.address, "how": self.how, "fields": [f.as_dict() for f in self.fields],
+                "post_id": self.live.id if self.live else self.owned.post_id,
+                "release_url": self.live.release_url if self.live else None,
+                "action": "restore" if self.restored else "keep",
+                "plan_also_changes": self.plan_also_changes}
+
+
+@dataclass
+class Note:
+    """Something to show that is not a change: published history, ERROR posts, adoptions."""
+
+    address: str
+    kind: str  # "published" | "error" | "adopted" | "forgotten"
+    message: str
+    hint: str | None = None
+
+    def data(self) -> dict:
+        return {"address": self.address, "kind": self.kind, "message": self.message, "hint": self.hint}
+
+
+@dataclass
+class Plan:
+    """The changes for one plan, sorted by address; safety and views read this."""
+
+    creates: list[Create] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    deletes: list[Delete] = field(default_factory=list)
+    drifts: list[Drift] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    noops: int = 0
+    owned_count: int = 0  # posts the plan owns before this apply (mass-delete threshold)
+    state_refresh: dict[str, Owned] = field(default_factory=dict)  # silent state updates
+    forget: list[str] = field(default_factory=list)  # state entries whose post is gone for good
+
+    @property
+    def changes(self) -> list:
+        return [*self.creates, *self.updates, *self.deletes]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.creates or self.updates or self.deletes)
+
+    def counts(self) -> dict:
+        return {"add": len(self.creates), "change": len(self.updates), "destroy": len(self.deletes)}
+
+
+def _live_record(live: Live, owned: Owned | None, desired: DesiredPost | None) -> Record:
+    """What Postiz holds, completed with what it does not list (media; settings on v2.23.0)."""
+    from planner.reconcile import normalize
+
+    base = owned.applied if owned else (desired.record if desired else None)
+    media = base.media if base else ()
+    if live.settings is not None:
+        settings = normalize.settings(live.settings)
+    else:
+        settings = base.settings if base else {}
+    return Record(at=live.at, content=live.content, media=media, settings=settings)
+
+
+def _drift_how(fields: list[FieldChange]) -> str:
+    paths = {f.path.split(".")[0] for f in fields}
+    if "at" in paths:
+        return "moved"
+    if "content" in paths or "media" in paths:
+        return "edited"
+    return "settings"
+
+
+def compute(entries: list[Entry], *, overwrite_drift: bool = False) -> Plan:
+    plan = Plan()
+    plan.owned_count = sum(1 for e in entries if e.owned is not None)
+    for e in entries:
+        d, o, lv = e.desired, e.owned, e.live
+        if e.adopted and o is not None:
+            plan.notes.append(Note(e.address, "adopted", f"found in Postiz by {e.adopted} (post {o.post_id}); now owned"))
+            plan.state_refresh[e.address] = o
+        if lv is not None and lv.published:
+            if o is not None and o.state != "PUBLISHED":
+                fields = [FieldChange("state", o.state, "PUBLISHED")]
+                plan.drifts.append(Drift(e.address, "published", fields, lv, o))
+            plan.notes.append(Note(e.address, "published", f"published: {lv.release_url or '(no URL yet)'}",
+                                   "published posts are history: never edited or deleted"))
+            if o is not None:
+                plan.state_refresh[e.address] = _refreshed(o, lv, o.applied)
+            continue
+        if lv is not None and lv.state == "ERROR":
+            plan.notes.append(Note(e.address, "error", "Postiz failed to publish this post",
+                                   "the reason is shown in the Postiz dashboard (often a channel that needs "
+                                   "reconnecting); fix it there and reschedule, or delete the post and re-apply"))
+            if d is None and o is not None:
+                plan.deletes.append(Delete(e.address, o, lv))  # removed from the plan: may go
+            continue
+        if d is None:
+            if o is None:
+                continue
+            if lv is None:
+                plan.forget.append(e.address)  # gone from Postiz and from the plan: nothing to do
+                continue
+            plan.deletes.append(Delete(e.address, o, lv))
+            continue
+        if o is None:
+            plan.creates.append(Create(e.address, d))
+            continue
+        if lv is None:
+            drift = Drift(e.address, "deleted", [], None, o, restored=overwrite_drift,
+                          plan_also_changes=o.applied != d.record)
+            plan.drifts.append(drift)
+            if overwrite_drift:
+                plan.creates.append(Create(e.address, d, reason="deleted in Postiz; restored (--overwrite-drift)"))
+            continue
+        live_rec = _live_record(lv, o, d)
+        want = d.record
+        # Our sanitiser may differ from Postiz's in corner cases: a caption we already
+        # sent, stored as the live text, counts as equal.
+        if o.caption_digest == d.caption_digest and o.applied.content == lv.content:
+            want = want.replace(content=lv.content)
+        if live_rec == want:
+            plan.noops += 1
+            if o.applied != live_rec or o.group != lv.group or o.state != lv.state:
+                plan.state_refresh[e.address] = _refreshed(o, lv, live_rec, d)
+            continue
+        if live_rec == o.applied:
+            plan.updates.append(Update(e.address, d, o, lv, field_changes(live_rec, want)))
+            continue
+        drift = Drift(e.address, _drift_how(field_changes(o.applied, live_rec)), field_changes(o.applied, live_rec),
+                      lv, o, restored=overwrite_drift, plan_also_changes=o.applied != want)
+        plan.drifts.append(drift)
+        if overwrite_drift:
+            plan.updates.append(Update(e.address, d, o, lv, field_changes(live_rec, want),
+                                       reason="changed in Postiz; restored (--overwrite-drift)"))
+    return plan
+
+
+def _refreshed(o: Owned, lv: Live, applied: Record, d: DesiredPost | None = None) -> Owned:
+    return Owned(post_id=lv.id, group=lv.group, channel_id=lv.channel_id, provider=lv.provider or o.provider,
+                 applied=applied, caption_digest=(d.caption_digest if d else o.caption_digest),
+                 state=lv.state, release_url=lv.release_url)

@@ -1,0 +1,89 @@
+"""Comparable forms of post values, as Postiz stores them (API.md 14.5, 6.2.3).
+
+A diff compares what Postiz *keeps*, not what we send: content after its HTML
+sanitising, instants rather than strings, settings without the keys the server
+or we add (`__type`, our ownership marker).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+import nh3
+
+# Postiz runs DOMPurify with this allow-list (libraries/helpers/.../sanitize.post.content.ts).
+_TAGS = {"p", "br", "strong", "u", "a", "ul", "li", "h1", "h2", "h3", "span"}
+_ATTRIBUTES = {"*": {"href", "target", "rel", "class", "data-mention-id", "data-mention-label"}}
+_SCHEMES = {"http", "https", "mailto"}
+
+MARKER_KEY = "cliper_sched"  # no `plug-`, no provider DTO field name (API.md 14.2)
+SERVER_KEYS = {"__type", MARKER_KEY}
+
+
+def content(text: str | None) -> str:
+    """The text Postiz stores for `text`: verbatim unless it contains `<`."""
+    if not isinstance(text, str):
+        return ""
+    if "<" not in text:
+        return text
+    return nh3.clean(text, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None, url_schemes=_SCHEMES)
+
+
+def instant(value: datetime | str) -> datetime:
+    """An aware UTC datetime; strings without a zone are UTC, as Postiz reads them."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def iso_z(value: datetime) -> str:
+    """What Postiz gets and what the state stores: `2026-12-01T15:00:00.000Z`."""
+    return instant(value).strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant(value).microsecond // 1000:03d}Z"
+
+
+def settings(value: dict | str | None) -> dict:
+    """Settings minus server-added and marker keys; a JSON string is parsed first."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value else {}
+        except ValueError:
+            return {}
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if k not in SERVER_KEYS}
+
+
+def marker_of(raw_settings: dict | str | None) -> str | None:
+    """Our ownership marker in a live post's settings, if any."""
+    if isinstance(raw_settings, str):
+        try:
+            raw_settings = json.loads(raw_settings) if raw_settings else {}
+        except ValueError:
+            return None
+    if isinstance(raw_settings, dict):
+        mark = raw_settings.get(MARKER_KEY)
+        return mark if isinstance(mark, str) else None
+    return None
+
+
+def marker(plan_name: str, address: str) -> str:
+    return f"{plan_name}/{address}"
+
+
+def digest(record: dict) -> str:
+    """Stable digest of a comparable record (sorted-key JSON)."""
+    blob = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def text_digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(content(text).encode("utf-8")).hexdigest()

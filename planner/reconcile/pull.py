@@ -1,0 +1,121 @@
+"""Write dashboard edits (drift) back into the plan file, keeping its comments and order.
+
+Per drifted address: a move sets `at`, a caption edit sets `caption`, a settings
+edit sets `overrides.<ref>.settings.<key>`, a deletion removes the channel from
+the post (and the post when it was its last channel). The post-level field is
+used when the post has this one channel and no override or offset is involved;
+otherwise the value goes into `overrides.<ref>`, so other channels keep theirs.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from planner.errors import UserError
+from planner.fsutil import atomic_write_text
+from planner.reconcile.diff import Drift
+from planner.reconcile.records import Record
+
+
+@dataclass
+class Pulled:
+    address: str
+    what: str  # human summary
+
+
+def _yaml() -> YAML:
+    y = YAML()  # round-trip: comments, order and quoting survive
+    y.preserve_quotes = True
+    y.width = 4096
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def pull(plan_path: Path, plan: Any, drifts: list[Drift], live_records: dict[str, Record]) -> tuple[str, list[Pulled]]:
+    """Return the new plan text and what changed; `live_records[address]` is the live value."""
+    y = _yaml()
+    text = Path(plan_path).read_text("utf-8")
+    doc = y.load(text)
+    posts = doc.get("posts") or []
+    by_key = {p.get("key"): p for p in posts}
+    plan_posts = {p.key: p for p in plan.posts}
+    tz = plan.timezone
+    done: list[Pulled] = []
+    removed_posts: list = []
+    for drift in drifts:
+        if drift.how == "published":
+            continue
+        key, _, ref = drift.address.partition("@")
+        node, model = by_key.get(key), plan_posts.get(key)
+        if node is None or model is None:
+            continue  # gone from the plan already: nothing to write back
+        single = len(model.channels) == 1
+        channel_cfg = plan.channels.get(ref)
+        overrides = model.overrides.get(ref)
+        if drift.how == "deleted":
+            channels = node.get("channels")
+            if ref in channels:
+                channels.remove(ref)
+            ov = node.get("overrides")
+            if ov is not None and ref in ov:
+                del ov[ref]
+                if not ov:
+                    del node["overrides"]
+            if not channels:
+                removed_posts.append(node)
+                done.append(Pulled(drift.address, "deleted in Postiz: post removed from the plan"))
+            else:
+                done.append(Pulled(drift.address, f"deleted in Postiz: channel {ref} removed from the post"))
+            continue
+        live = live_records[drift.address]
+        for change in drift.fields:
+            if change.path == "at":
+                value = live.at.astimezone(tz).isoformat()
+                post_level = single and (overrides is None or overrides.at is None) and not (channel_cfg and channel_cfg.offset)
+                if post_level:
+                    node["at"] = value
+                else:
+                    _override(node, ref)["at"] = value
+                done.append(Pulled(drift.address, f"at = {value}"))
+            elif change.path == "content":
+                post_level = single and (overrides is None or overrides.caption is None)
+                if post_level:
+                    node["caption"] = live.content
+                else:
+                    _override(node, ref)["caption"] = live.content
+                done.append(Pulled(drift.address, "caption updated"))
+            elif change.path.startswith("settings."):
+                name = change.path.split(".", 1)[1]
+                ov = _override(node, ref)
+                if "settings" not in ov:
+                    ov["settings"] = CommentedMap()
+                if name in live.settings:
+                    ov["settings"][name] = live.settings[name]
+                    done.append(Pulled(drift.address, f"settings.{name} = {live.settings[name]!r}"))
+                else:
+                    raise UserError(f"{drift.address}: settings.{name} was removed in Postiz; a plan "
+                                    "cannot express a removed default", file=str(plan_path),
+                                    hint="set the value you want in overrides.<channel>.settings by hand")
+    for node in removed_posts:
+        posts.remove(node)
+    out = io.StringIO()
+    y.dump(doc, out)
+    return out.getvalue(), done
+
+
+def _override(node: CommentedMap, ref: str) -> CommentedMap:
+    if "overrides" not in node or node["overrides"] is None:
+        node["overrides"] = CommentedMap()
+    if ref not in node["overrides"] or node["overrides"][ref] is None:
+        node["overrides"][ref] = CommentedMap()
+    return node["overrides"][ref]
+
+
+def write(plan_path: Path, text: str) -> None:
+    atomic_write_text(plan_path, text)

@@ -1,0 +1,41 @@
+"""Safety checks on a plan object, before anything is sent (octoDNS `raise_if_unsafe`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from planner.errors import Problem, UserError
+from planner.reconcile.diff import Plan
+
+# octoDNS-style: refuse to delete more than this share of what the plan owns...
+MASS_DELETE_SHARE = 0.30
+# ...unless the numbers are too small for a share to mean anything.
+MASS_DELETE_MIN = 5
+
+
+def check(plan: Plan, *, plan_file: str | None, allow_mass_delete: bool = False,
+          allow_past: bool = False, now: datetime | None = None) -> None:
+    problems: list[Problem] = []
+    deletes = len(plan.deletes)
+    if (not allow_mass_delete and deletes >= MASS_DELETE_MIN and plan.owned_count
+            and deletes / plan.owned_count > MASS_DELETE_SHARE):
+        problems.append(Problem(
+            f"this would delete {deletes} of the {plan.owned_count} posts the plan owns "
+            f"({deletes / plan.owned_count:.0%}, more than {MASS_DELETE_SHARE:.0%})",
+            file=plan_file,
+            hint="check that the plan file is the one you meant; if the deletions are intended, "
+            "re-run with --allow-mass-delete"))
+    now = now or datetime.now(UTC)
+    past = [c for c in plan.creates if c.desired.record.at <= now]
+    # Any edit through POST /posts re-queues the post: at a past time, it publishes at once.
+    past += [u for u in plan.updates if u.desired.record.at <= now and not u.settings_only]
+    if past and not allow_past:
+        for change in past:
+            d = change.desired
+            problems.append(Problem(
+                f"{change.address}: time {d.record.at.isoformat()} is in the past; Postiz would publish it at once",
+                file=plan_file, line=d.line,
+                path=f"posts[{d.index}].at" if d.index is not None else None,
+                hint="move it to a future time, or re-run with --allow-past to publish it now"))
+    if problems:
+        raise UserError(problems=problems)

@@ -1,0 +1,189 @@
+"""The state file beside a plan: which Postiz posts the plan owns.
+
+`plans/ep12.yaml` -> `plans/ep12.state.json`. It holds no secret, is written
+atomically (planner.fsutil) after every successful change, is sorted and
+indented so teams can commit and review it, and is guarded by a lock file
+(`plans/ep12.state.json.lock`) so two applies of one plan cannot interleave.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import filelock
+import jsonschema
+
+from planner.errors import UserError
+from planner.fsutil import atomic_write_text
+from planner.reconcile import hooks
+from planner.reconcile.records import Record
+
+VERSION = 1
+
+
+def state_path_for(plan_path: str | os.PathLike) -> Path:
+    plan_path = Path(plan_path)
+    stem = plan_path.name
+    for suffix in (".yaml", ".yml"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return plan_path.with_name(f"{stem}.state.json")
+
+
+@dataclass
+class Owned:
+    """One post the plan owns: where it lives in Postiz and what we last applied."""
+
+    post_id: str
+    channel_id: str
+    provider: str
+    applied: Record
+    group: str | None = None
+    caption_digest: str | None = None  # digest of the caption we sent (before sanitising)
+    state: str = "QUEUE"  # last seen Postiz state
+    release_url: str | None = None
+
+    def as_dict(self) -> dict:
+        data = {
+            "post_id": self.post_id,
+            "group": self.group,
+            "channel_id": self.channel_id,
+            "provider": self.provider,
+            "applied": self.applied.as_dict(),
+            "caption_digest": self.caption_digest,
+            "state": self.state,
+        }
+        if self.release_url:
+            data["release_url"] = self.release_url
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Owned:
+        return cls(
+            post_id=data["post_id"],
+            group=data.get("group"),
+            channel_id=data["channel_id"],
+            provider=data.get("provider", ""),
+            applied=Record.from_dict(data["applied"]),
+            caption_digest=data.get("caption_digest"),
+            state=data.get("state", "QUEUE"),
+            release_url=data.get("release_url"),
+        )
+
+
+@dataclass
+class State:
+    path: Path
+    plan: str
+    api_url: str | None = None
+    posts: dict[str, Owned] = field(default_factory=dict)  # address -> Owned
+    media: dict[str, dict] = field(default_factory=dict)  # sha256 -> {id, path}
+    # Counted requests sent but not yet confirmed (crash safety): each
+    # {"date", "entries": [{"address", "channel_id", "post_id"?, "at", "caption_digest"}]}
+    journal: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "version": VERSION,
+            "plan": self.plan,
+            "api_url": self.api_url,
+            "posts": {a: o.as_dict() for a, o in self.posts.items()},
+            "media": self.media,
+            "journal": self.journal,
+        }
+
+    def dumps(self) -> str:
+        return json.dumps(self.as_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+    def save(self) -> None:
+        text = self.dumps()
+        try:
+            if self.path.read_text("utf-8") == text:
+                return  # unchanged: a no-op apply leaves the file alone
+        except OSError:
+            pass
+        hooks.point("before-state-write")
+        atomic_write_text(self.path, text)
+        hooks.point("after-state-write")
+
+    def by_post_id(self) -> dict[str, str]:
+        return {o.post_id: a for a, o in self.posts.items()}
+
+
+def _schema() -> dict:
+    return json.loads((Path(__file__).parent.parent / "schemas" / "state.schema.json").read_text("utf-8"))
+
+
+def load(path: Path, plan_name: str, *, api_url: str | None = None) -> State:
+    """Read the state of plan `plan_name`; a missing file is an empty state."""
+    path = Path(path)
+    if not path.exists():
+        return State(path=path, plan=plan_name, api_url=api_url)
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(
+            f"cannot read the state file: {exc}",
+            file=str(path),
+            hint="restore it from git, or delete it and run `cliper-sched import PLAN` to rebuild it",
+        ) from None
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        where = ".".join(str(p) for p in err.path) or None
+        raise UserError(
+            f"the state file is not valid: {err.message}",
+            file=str(path),
+            path=where,
+            hint="restore it from git, or delete it and run `cliper-sched import PLAN` to rebuild it",
+        )
+    if data["plan"] != plan_name:
+        raise UserError(
+            f"this state file belongs to plan {data['plan']!r}, not {plan_name!r}",
+            file=str(path),
+            path="plan",
+            hint="a state file sits beside its own plan; rename the plan's `name:` back, "
+            "or move this state file away and run `cliper-sched import PLAN`",
+        )
+    if api_url and data.get("api_url") and data["api_url"].rstrip("/") != api_url.rstrip("/"):
+        raise UserError(
+            f"this state file records posts on {data['api_url']}, but POSTIZ_API_URL is {api_url}",
+            file=str(path),
+            path="api_url",
+            hint="point --api-url at the server the plan was applied to, or move the state "
+            "file away and run `cliper-sched import PLAN` against the new server",
+        )
+    return State(
+        path=path,
+        plan=plan_name,
+        api_url=data.get("api_url") or api_url,
+        posts={a: Owned.from_dict(o) for a, o in data.get("posts", {}).items()},
+        media=dict(data.get("media", {})),
+        journal=list(data.get("journal", [])),
+    )
+
+
+class Lock:
+    """Exclusive lock on one plan's state; a second holder fails fast."""
+
+    def __init__(self, state_path: Path):
+        self.path = Path(str(state_path) + ".lock")
+        self._lock = filelock.FileLock(str(self.path), timeout=0)
+
+    def __enter__(self) -> Lock:
+        try:
+            self._lock.acquire()
+        except filelock.Timeout:
+            raise UserError(
+                "another cliper-sched run is using this plan's state right now",
+                file=str(self.path),
+                hint="wait for it to finish (the lock is released as soon as that process ends)",
+            ) from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()

@@ -1,0 +1,157 @@
+"""Two renderings of one plan object: human text (Terraform-style) and JSON data.
+
+Nothing here decides anything; it only shows what diff.compute() decided.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, tzinfo
+from typing import Any
+
+from planner.reconcile import normalize
+from planner.reconcile.diff import Plan
+from planner.term import paint
+
+SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
+DRIFT_WORDS = {
+    "moved": "was moved in Postiz",
+    "edited": "was edited in Postiz",
+    "settings": "had its settings edited in Postiz",
+    "deleted": "was deleted in Postiz",
+    "published": "was published",
+}
+
+
+def _short(value: Any, width: int = 70) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + '…"'
+
+
+def _when(value: Any, tz: tzinfo | None) -> str:
+    if value is None:
+        return "(none)"
+    at = normalize.instant(value)
+    if tz is not None:
+        at = at.astimezone(tz)
+    return at.isoformat(timespec="minutes")
+
+
+def _value(path: str, value: Any, tz: tzinfo | None) -> str:
+    if value is None:
+        return "(none)"
+    if path == "at":
+        return _when(value, tz)
+    if path == "media":
+        return ", ".join(f"sha256:{v[:12]}" for v in value) or "(none)"
+    return _short(value)
+
+
+def render(plan: Plan, *, tz: tzinfo | None = None, counted: int | None = None,
+           eta: str | None = None, stream=None) -> str:
+    """The Terraform-style text `diff` prints and `apply` shows before asking."""
+    lines: list[str] = []
+
+    def p(text: str, fg: str | None = None, bold: bool = False) -> str:
+        return paint(text, fg, bold, stream=stream)
+
+    if plan.has_changes:
+        lines.append("cliper-sched will perform the following actions:")
+        lines.append("")
+    for c in plan.creates:
+        sym, fg = SYMBOLS["create"]
+        d = c.desired
+        lines.append(p(f"  {sym} {c.address}", fg, True) + f"  ({d.channel.name}, {d.channel.provider}; {c.reason})")
+        rec = d.record.as_dict()
+        lines.append(f"      at:       {_when(rec['at'], tz)}")
+        lines.append(f"      content:  {_short(rec['content'])}")
+        if rec["media"]:
+            lines.append(f"      media:    {_value('media', rec['media'], tz)}")
+        for key in sorted(rec["settings"]):
+            lines.append(f"      settings.{key}: {_short(rec['settings'][key])}")
+    for u in plan.updates:
+        sym, fg = SYMBOLS["update"]
+        lines.append(p(f"  {sym} {u.address}", fg, True) + f"  (post {u.live.id}; {u.reason})")
+        for f in u.fields:
+            lines.append(f"      {f.path}: {_value(f.path, f.old, tz)} → {_value(f.path, f.new, tz)}")
+    for d in plan.deletes:
+        sym, fg = SYMBOLS["delete"]
+        lines.append(p(f"  {sym} {d.address}", fg, True) + f"  (post {d.live.id}; {d.reason})")
+        lines.append(f"      at:       {_when(d.live.at, tz)}")
+    if plan.drifts:
+        lines.append("")
+        lines.append(p("Changed in Postiz since the last apply (drift):", "magenta", True))
+        for dr in plan.drifts:
+            action = ("restoring the plan's version (--overwrite-drift)" if dr.restored
+                      else "kept" if dr.how != "published" else "kept (history)")
+            lines.append(p(f"  ! {dr.address}", "magenta", True) + f" {DRIFT_WORDS.get(dr.how, dr.how)}: {action}")
+            for f in dr.fields:
+                lines.append(f"      {f.path}: {_value(f.path, f.old, tz)} → {_value(f.path, f.new, tz)}")
+            if dr.how == "published" and dr.live is not None:
+                lines.append(f"      releaseURL: {dr.live.release_url or '(none yet)'}")
+            if dr.plan_also_changes and not dr.restored:
+                lines.append("      (the plan also changes this post; its change waits until you choose)")
+        if any(not dr.restored and dr.how != "published" for dr in plan.drifts):
+            lines.append("  To keep these edits, run `cliper-sched pull PLAN` (writes them into the plan file);")
+            lines.append("  to undo them, run apply with --overwrite-drift.")
+    published = [n for n in plan.notes if n.kind == "published"]
+    errors = [n for n in plan.notes if n.kind == "error"]
+    adopted = [n for n in plan.notes if n.kind == "adopted"]
+    if published:
+        lines.append("")
+        lines.append(p(f"Published (history, never changed): {len(published)}", "cyan"))
+        for n in published[:20]:
+            lines.append(f"    {n.address}: {n.message}")
+        if len(published) > 20:
+            lines.append(f"    … and {len(published) - 20} more")
+    if errors:
+        lines.append("")
+        lines.append(p("Posts Postiz failed to publish (state ERROR):", "red", True))
+        for n in errors:
+            lines.append(f"    {n.address}: {n.message}")
+        lines.append(f"    hint: {errors[0].hint}")
+    if adopted:
+        lines.append("")
+        lines.append(f"Adopted (already in Postiz, now owned by this plan): {len(adopted)}")
+        for n in adopted[:20]:
+            lines.append(f"    {n.address}: {n.message}")
+    lines.append("")
+    if plan.has_changes:
+        c = plan.counts()
+        lines.append(p(f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy.", bold=True))
+        if counted is not None:
+            text = f"Counted Postiz requests needed: {counted}"
+            if eta:
+                text += f" ({eta})"
+            lines.append(text + ".")
+    else:
+        lines.append(p("No changes. Postiz matches the plan.", "green", True))
+    return "\n".join(lines)
+
+
+def data(plan: Plan, *, counted: int | None = None, eta_seconds: float | None = None) -> dict:
+    """The same plan as JSON-ready data (`--json`)."""
+    return {
+        "format_version": 1,
+        "changes": [c.data() for c in plan.changes],
+        "drift": [d.data() for d in plan.drifts],
+        "notes": [n.data() for n in plan.notes],
+        "summary": {**plan.counts(), "drift": len(plan.drifts), "unchanged": plan.noops},
+        "counted_requests": counted,
+        "eta_seconds": eta_seconds,
+    }
+
+
+def duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, sec = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{sec:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def local_time(when: datetime, tz: tzinfo | None = None) -> str:
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")

@@ -1,0 +1,168 @@
+"""End to end through the real CLI against the sandbox (both Postiz versions):
+the plan -> apply -> re-apply loop, and each kind of edit giving exactly its change."""
+
+from __future__ import annotations
+
+import json
+
+from support.reconcile_helpers import at, run
+
+
+def _apply(plan, *extra):
+    return run("apply", str(plan), "--auto-approve", *extra)
+
+
+def _live(sandbox):
+    return {(p["content"], p["publishDate"]) for p in sandbox.posts()}
+
+
+def test_first_apply_creates_everything_then_reapply_sends_nothing(sandbox, plan):
+    first = _apply(plan)
+    assert first.exit_code == 0, first.output + first.error
+    assert "Apply complete! 6 added, 0 changed, 0 destroyed." in first.output
+    rows = sandbox.posts()
+    assert len(rows) == 6
+    # One counted request per distinct time: 3 posts x 2 channels share their time.
+    assert sandbox.hits() == 3
+    state = plan.state()
+    assert sorted(state["posts"]) == sorted(f"clip-0{n}@{c}" for n in (1, 2, 3) for c in ("tiktok-main", "x-main"))
+    assert sandbox.api_key not in plan.state_path.read_text()
+
+    again = _apply(plan)
+    assert again.exit_code == 0
+    assert "No changes. Postiz matches the plan." in again.output
+    assert sandbox.hits() == 3  # nothing counted
+    assert len(sandbox.posts()) == 6
+
+
+def test_posts_sharing_a_time_share_one_counted_request_and_carry_the_marker(sandbox_main, plan):
+    plan.doc["posts"][1]["at"] = plan.doc["posts"][0]["at"]
+    plan.save()
+    result = _apply(plan)
+    assert "Counted Postiz requests needed: 2" in result.output
+    assert sandbox_main.hits() == 2
+    assert sandbox_main.api_key not in result.output + result.error
+    for address, owned in plan.state()["posts"].items():
+        row = next(p for p in sandbox_main.posts() if p["id"] == owned["post_id"])
+        settings = json.loads(row["settings"])
+        assert settings["cliper_sched"] == f"ep12/{address}"
+        assert not any("plug-" in key for key in settings)
+
+
+def test_diff_detailed_exitcode(sandbox, plan):
+    assert run("diff", str(plan), "--detailed-exitcode").exit_code == 2
+    assert run("diff", str(plan)).exit_code == 0
+    _apply(plan)
+    clean = run("diff", str(plan), "--detailed-exitcode")
+    assert clean.exit_code == 0
+    assert "No changes. Postiz matches the plan." in clean.output
+
+
+def test_diff_json_is_the_same_plan(sandbox, plan):
+    out = run("diff", str(plan), "--json")
+    data = json.loads(out.output)
+    assert data["summary"]["add"] == 6
+    assert {c["action"] for c in data["changes"]} == {"create"}
+    assert data["counted_requests"] == 3
+    tiktok = next(c for c in data["changes"] if c["address"] == "clip-01@tiktok-main")
+    # Provider defaults are part of the shown values.
+    assert tiktok["new"]["settings"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
+
+
+def _single_change(plan, sandbox, edit, expect_lines, hits_delta):
+    _apply(plan)
+    before_hits = sandbox.hits()
+    before_ids = {p["id"] for p in sandbox.posts()}
+    edit(plan.doc)
+    plan.save()
+    diff = run("diff", str(plan))
+    for line in expect_lines:
+        assert line in diff.output, diff.output
+    result = _apply(plan)
+    assert result.exit_code == 0, result.output + result.error
+    assert sandbox.hits() - before_hits == hits_delta
+    assert "No changes" in run("diff", str(plan)).output
+    return before_ids, {p["id"] for p in sandbox.posts()}, diff.output
+
+
+def test_editing_one_time_moves_only_that_post(sandbox, plan):
+    def edit(doc):
+        doc["posts"][1]["at"] = at(5, 10)
+
+    before, after, out = _single_change(plan, sandbox, edit, [
+        "~ clip-02@tiktok-main", "~ clip-02@x-main", "Plan: 0 to add, 2 to change, 0 to destroy."], 1)
+    assert before == after  # edited in place: same ids
+    moved = [p for p in sandbox.posts() if p["publishDate"] == "2031-03-05T16:00:00.000Z"]
+    assert len(moved) == 2
+
+
+def test_editing_one_caption_changes_only_that_post(sandbox, plan):
+    def edit(doc):
+        doc["posts"][0]["caption"] = "Clip 1: new words & more"
+
+    before, after, out = _single_change(plan, sandbox, edit, [
+        "Plan: 0 to add, 2 to change, 0 to destroy.",
+        'content: "Clip 1: bases de datos sin miedo #shorts" → "Clip 1: new words & more"'], 1)
+    assert before == after
+    contents = sorted(p["content"] for p in sandbox.posts())
+    assert contents.count("Clip 1: new words & more") == 2
+
+
+def test_editing_one_setting_changes_only_that_post(sandbox, plan):
+    def edit(doc):
+        doc["posts"][2]["overrides"] = {"x-main": {"settings": {"who_can_reply_post": "following"}}}
+
+    # Current main changes settings with the uncounted PUT; v2.23.0 has no such route.
+    expected_hits = 0 if sandbox.compat == "main" else 1
+    before, after, out = _single_change(plan, sandbox, edit, [
+        "~ clip-03@x-main", 'settings.who_can_reply_post: "everyone" → "following"',
+        "Plan: 0 to add, 1 to change, 0 to destroy."], expected_hits)
+    assert before == after
+    assert "clip-03@tiktok-main" not in out
+
+
+def test_removing_one_post_deletes_only_it(sandbox, plan):
+    def edit(doc):
+        del doc["posts"][0]
+
+    before, after, out = _single_change(plan, sandbox, edit, [
+        "- clip-01@tiktok-main", "- clip-01@x-main", "Plan: 0 to add, 0 to change, 2 to destroy."], 0)
+    assert len(before - after) == 2 and after < before
+
+
+def test_adding_one_post_creates_only_it(sandbox, plan):
+    def edit(doc):
+        doc["posts"].append(plan.post(4))
+
+    before, after, out = _single_change(plan, sandbox, edit, [
+        "+ clip-04@tiktok-main", "+ clip-04@x-main", "Plan: 2 to add, 0 to change, 0 to destroy."], 1)
+    assert before < after and len(after - before) == 2
+
+
+def test_unowned_post_in_the_window_is_untouched(sandbox, plan):
+    from planner.postiz.client import PostizClient
+    from planner.postiz.models import PostEntry
+    from planner.reconcile.normalize import instant
+
+    client = PostizClient(sandbox.api_url, sandbox.api_key)
+    channel = next(c for c in client.list_channels() if c.name == "x-main")
+    client.create_posts(instant(at(1, 9)), [PostEntry(channel.id, "someone else's post",
+                                                     settings={"who_can_reply_post": "everyone"})])
+    _apply(plan)
+    del plan.doc["posts"][:]
+    plan.save()
+    result = _apply(plan, "--allow-mass-delete")
+    assert result.exit_code == 0, result.output
+    remaining = sandbox.posts()
+    assert [p["content"] for p in remaining] == ["someone else's post"]
+
+
+def test_unknown_channel_is_a_clear_error(sandbox, plan):
+    plan.doc["posts"][0]["channels"] = ["tiktok-mian"]
+    plan.save()
+    result = run("diff", str(plan))
+    assert result.exit_code == 1
+    assert "unknown channel 'tiktok-mian'" in result.error
+    assert "posts[0].channels" in result.error
+    assert "x-main" in result.error  # the hint lists what exists
+    assert "Traceback" not in result.error

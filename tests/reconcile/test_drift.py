@@ -1,0 +1,135 @@
+"""Dashboard edits: reported apart, kept by default, restored with --overwrite-drift,
+and written back into the plan by `pull` (comments kept)."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.reconcile_helpers import run
+
+
+def _apply(plan, *extra):
+    return run("apply", str(plan), "--auto-approve", *extra)
+
+
+def _post(sandbox, plan, address):
+    post_id = plan.state()["posts"][address]["post_id"]
+    return next(p for p in sandbox.posts() if p["id"] == post_id)
+
+
+def _edit(sandbox, plan, address, **change):
+    post_id = plan.state()["posts"][address]["post_id"]
+    sandbox.control("POST", f"posts/{post_id}/dashboard-edit", change)
+
+
+DRIFTS = {
+    "moved": ({"date": "2031-03-01T20:30:00.000Z"}, "was moved in Postiz"),
+    "edited": ({"content": "caption fixed in the dashboard"}, "was edited in Postiz"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DRIFTS))
+def test_dashboard_edit_is_reported_and_kept_then_overwrite_restores(sandbox, plan, kind):
+    _apply(plan)
+    change, words = DRIFTS[kind]
+    _edit(sandbox, plan, "clip-01@x-main", **change)
+    edited = _post(sandbox, plan, "clip-01@x-main")
+
+    diff = run("diff", str(plan), "--detailed-exitcode")
+    assert f"! clip-01@x-main {words}: kept" in diff.output
+    assert "No changes. Postiz matches the plan." in diff.output  # drift is not a plan change
+    assert diff.exit_code == 0
+
+    kept = _apply(plan)
+    assert kept.exit_code == 0
+    assert _post(sandbox, plan, "clip-01@x-main") == edited  # not reverted
+
+    restored = _apply(plan, "--overwrite-drift")
+    assert restored.exit_code == 0, restored.output
+    assert "1 changed" in restored.output
+    post = _post(sandbox, plan, "clip-01@x-main")
+    assert post["content"] == "Clip 1: bases de datos sin miedo #shorts"
+    assert post["publishDate"] == "2031-03-01T14:00:00.000Z"
+    assert "No changes" in run("diff", str(plan)).output
+
+
+def test_deleted_in_dashboard_is_kept_deleted_unless_overwrite(sandbox, plan):
+    _apply(plan)
+    group = _post(sandbox, plan, "clip-02@tiktok-main")["group"]
+    from planner.postiz.client import PostizClient
+
+    PostizClient(sandbox.api_url, sandbox.api_key).delete_group(group)
+    diff = run("diff", str(plan))
+    assert "! clip-02@tiktok-main was deleted in Postiz: kept" in diff.output
+    assert "No changes" in diff.output
+    _apply(plan)
+    assert len(sandbox.posts()) == 5  # not re-created
+    restored = _apply(plan, "--overwrite-drift")
+    assert "1 added" in restored.output
+    assert len(sandbox.posts()) == 6
+    assert "No changes" in run("diff", str(plan)).output
+
+
+def test_published_is_history_never_edited_or_deleted(sandbox, plan):
+    _apply(plan)
+    sandbox.control("POST", "clock", {"now": "2031-03-01T14:30:00.000Z"})  # clip-01 is due
+    sandbox.control("POST", "publish")
+    diff = run("diff", str(plan))
+    assert "! clip-01@x-main was published: kept (history)" in diff.output
+    assert "releaseURL: https://x.example.com/posts/" in diff.output
+    # Changing it in the plan, or removing it, leaves it alone.
+    plan.doc["posts"][0]["caption"] = "too late"
+    plan.doc["posts"][1]["caption"] = "still editable"
+    plan.save()
+    result = _apply(plan, "--overwrite-drift")
+    assert result.exit_code == 0, result.output
+    contents = sorted(p["content"] for p in sandbox.posts())
+    assert "too late" not in contents
+    assert contents.count("still editable") == 2
+    del plan.doc["posts"][0]
+    plan.save()
+    _apply(plan)
+    assert sum(p["state"] == "PUBLISHED" for p in sandbox.posts()) == 2
+
+
+def test_pull_writes_dashboard_edits_into_the_plan_keeping_comments(sandbox, plan):
+    plan.path.write_text(plan.path.read_text().replace("  caption: 'Clip 2", "  # reviewed by Ana\n  caption: 'Clip 2"))
+    _apply(plan)
+    _edit(sandbox, plan, "clip-02@x-main", content="better caption from the dashboard")
+    _edit(sandbox, plan, "clip-03@tiktok-main", date="2031-03-02T18:00:00.000Z")
+    result = run("pull", str(plan))
+    assert result.exit_code == 0, result.output + result.error
+    text = plan.path.read_text()
+    assert "# test plan" in text and "# reviewed by Ana" in text
+    assert "better caption from the dashboard" in text
+    assert "2031-03-02T12:00:00-06:00" in text  # in the plan's time zone
+    after = run("diff", str(plan), "--detailed-exitcode")
+    assert after.exit_code == 0, after.output
+    assert "No changes. Postiz matches the plan." in after.output
+    assert "drift" not in after.output
+    # The other channel of each post keeps the plan's values.
+    hits = sandbox.hits()
+    assert "No changes" in _apply(plan).output
+    assert sandbox.hits() == hits
+
+
+def test_post_moved_far_away_is_moved_not_deleted(sandbox, plan):
+    _apply(plan)
+    _edit(sandbox, plan, "clip-01@x-main", date="2031-09-01T10:00:00.000Z")
+    diff = run("diff", str(plan))
+    assert "! clip-01@x-main was moved in Postiz: kept" in diff.output
+    restored = _apply(plan, "--overwrite-drift")
+    assert "0 added, 1 changed" in restored.output
+    assert len(sandbox.posts()) == 6
+
+
+def test_pull_of_a_deleted_post_drops_that_channel_from_the_plan(sandbox, plan):
+    from planner.postiz.client import PostizClient
+
+    _apply(plan)
+    PostizClient(sandbox.api_url, sandbox.api_key).delete_group(_post(sandbox, plan, "clip-02@x-main")["group"])
+    result = run("pull", str(plan))
+    assert "clip-02@x-main: deleted in Postiz: channel x-main removed from the post" in result.output
+    after = run("diff", str(plan), "--detailed-exitcode")
+    assert after.exit_code == 0 and "No changes" in after.output and "drift" not in after.output
+    assert "clip-02@x-main" not in plan.state()["posts"]

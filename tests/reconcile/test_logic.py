@@ -1,0 +1,173 @@
+"""The pure parts on plain data: normalisation, classification, safety, state file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from planner.errors import UserError
+from planner.reconcile import diff, normalize, safety, views
+from planner.reconcile.adopt import Entry
+from planner.reconcile.desired import ChannelInfo, DesiredPost
+from planner.reconcile.records import Record
+from planner.reconcile.refresh import Live
+from planner.reconcile.state import Owned, State, load
+
+T0 = datetime(2031, 3, 1, 14, 0, tzinfo=UTC)
+X = ChannelInfo("ch-x", "x-main", "x")
+
+
+def desired(at=T0, caption="hello", settings=None, key="clip-01") -> DesiredPost:
+    rec = Record(at=at, content=normalize.content(caption), settings=settings or {"who_can_reply_post": "everyone"})
+    return DesiredPost(f"{key}@x-main", key, "x-main", X, caption, rec, [])
+
+
+def owned(rec: Record, caption="hello") -> Owned:
+    return Owned("p1", "ch-x", "x", rec, group="g1", caption_digest=normalize.text_digest(caption))
+
+
+def live(rec: Record, state="QUEUE", settings=True) -> Live:
+    raw = {"__type": "x", **rec.settings, "cliper_sched": "ep12/clip-01@x-main"} if settings else None
+    return Live("p1", "g2", "ch-x", "x", rec.at, rec.content, state, None, raw)
+
+
+def classify(d, o, lv, **kw):
+    return diff.compute([Entry(d.address if d else "clip-01@x-main", d, o, lv)], **kw)
+
+
+@pytest.mark.parametrize("text, stored", [
+    ("Tom & Jerry \"q\" #x", "Tom & Jerry \"q\" #x"),      # no `<`: verbatim
+    ("a < b & c <b>bold</b>", "a &lt; b &amp; c bold"),    # recorded from a real Postiz
+    ("see <https://x.com>", "see "),
+])
+def test_content_is_compared_as_postiz_stores_it(text, stored):
+    assert normalize.content(text) == stored
+
+
+def test_instants_not_strings():
+    assert normalize.instant("2031-03-01T08:00:00-06:00") == normalize.instant("2031-03-01T14:00:00.000Z")
+    assert normalize.instant("2031-03-01T14:00:00") == T0  # zone-less is UTC, as Postiz reads it
+
+
+def test_no_op_when_live_matches_plan_even_with_marker_and_type():
+    d = desired()
+    plan = classify(d, owned(d.record), live(d.record))
+    assert not plan.has_changes and not plan.drifts and plan.noops == 1
+    assert plan.state_refresh["clip-01@x-main"].group == "g2"  # groups rotate: remember the new one
+
+
+def test_plan_change_is_an_update_with_field_level_old_and_new():
+    before = desired()
+    after = desired(at=T0 + timedelta(hours=1), caption="new")
+    plan = classify(after, owned(before.record), live(before.record))
+    [update] = plan.updates
+    assert [(f.path, f.old, f.new) for f in update.fields] == [
+        ("at", "2031-03-01T14:00:00.000Z", "2031-03-01T15:00:00.000Z"), ("content", "hello", "new")]
+    assert not update.settings_only
+
+
+def test_dashboard_edit_is_drift_kept_unless_overwrite():
+    d = desired()
+    moved = d.record.replace(at=T0 + timedelta(days=1))
+    kept = classify(d, owned(d.record), live(moved))
+    assert [(x.how, x.restored) for x in kept.drifts] == [("moved", False)]
+    assert not kept.has_changes
+    restored = classify(d, owned(d.record), live(moved), overwrite_drift=True)
+    assert restored.drifts[0].restored and len(restored.updates) == 1
+
+
+def test_deleted_in_dashboard_is_drift_and_recreated_only_with_overwrite():
+    d = desired()
+    assert classify(d, owned(d.record), None).drifts[0].how == "deleted"
+    assert not classify(d, owned(d.record), None).creates
+    assert len(classify(d, owned(d.record), None, overwrite_drift=True).creates) == 1
+
+
+def test_published_post_is_never_changed_or_deleted():
+    d = desired(caption="changed in the plan")
+    rec = desired().record
+    plan = classify(d, owned(rec), live(rec, state="PUBLISHED"), overwrite_drift=True)
+    assert not plan.has_changes
+    assert plan.drifts[0].how == "published"
+    gone = classify(None, owned(rec), live(rec, state="PUBLISHED"))
+    assert not gone.deletes
+
+
+def test_owned_post_gone_from_plan_is_deleted_unowned_never_considered():
+    rec = desired().record
+    assert len(classify(None, owned(rec), live(rec)).deletes) == 1
+    assert not classify(None, None, live(rec)).has_changes
+
+
+def test_settings_only_update_is_marked_for_the_uncounted_route():
+    before = desired()
+    after = desired(settings={"who_can_reply_post": "following"})
+    [update] = classify(after, owned(before.record), live(before.record)).updates
+    assert update.settings_only
+    assert [(f.path, f.old, f.new) for f in update.fields] == [
+        ("settings.who_can_reply_post", "everyone", "following")]
+
+
+def test_without_listed_settings_state_stands_in():
+    d = desired()
+    plan = classify(d, owned(d.record), live(d.record, settings=False))
+    assert not plan.has_changes and not plan.drifts
+
+
+def _plan_with(deletes: int, owned_count: int) -> diff.Plan:
+    rec = desired().record
+    p = diff.Plan(owned_count=owned_count)
+    p.deletes = [diff.Delete(f"c{i}@x-main", owned(rec), live(rec)) for i in range(deletes)]
+    return p
+
+
+def test_mass_delete_guard():
+    with pytest.raises(UserError, match="--allow-mass-delete"):
+        safety.check(_plan_with(5, 10), plan_file="p.yaml")
+    safety.check(_plan_with(5, 10), plan_file="p.yaml", allow_mass_delete=True)
+    safety.check(_plan_with(4, 4), plan_file="p.yaml")  # a handful is not "mass"
+    safety.check(_plan_with(5, 20), plan_file="p.yaml")  # 25%
+
+
+def test_past_guard_names_the_post():
+    p = diff.Plan(creates=[diff.Create("clip-01@x-main", desired(at=datetime(2020, 1, 1, tzinfo=UTC)))])
+    with pytest.raises(UserError, match="clip-01@x-main: time .* is in the past") as err:
+        safety.check(p, plan_file="p.yaml")
+    assert "--allow-past" in err.value.render()
+
+
+def test_human_and_json_views_render_one_plan():
+    before = desired()
+    after = desired(caption="new")
+    plan = classify(after, owned(before.record), live(before.record))
+    text = views.render(plan)
+    data = views.data(plan)
+    assert '~ clip-01@x-main' in text and 'content: "hello" → "new"' in text
+    assert "Plan: 0 to add, 1 to change, 0 to destroy." in text
+    assert data["summary"] == {"add": 0, "change": 1, "destroy": 0, "drift": 0, "unchanged": 0}
+    assert data["changes"][0]["fields"] == [{"path": "content", "old": "hello", "new": "new"}]
+    json.dumps(data)
+
+
+def test_state_file_round_trips_sorted_and_without_secrets(tmp_path):
+    path = tmp_path / "ep12.state.json"
+    st = State(path=path, plan="ep12", api_url="http://127.0.0.1:1/api")
+    st.posts["clip-01@x-main"] = owned(desired().record)
+    st.save()
+    text = path.read_text()
+    assert text == json.dumps(json.loads(text), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    again = load(path, "ep12")
+    assert again.posts["clip-01@x-main"].applied == desired().record
+
+
+def test_state_file_errors_say_where_and_what_to_do(tmp_path):
+    path = tmp_path / "ep12.state.json"
+    path.write_text('{"version": 1, "plan": "ep12", "posts": {"x": {}}, "media": {}, "journal": []}')
+    with pytest.raises(UserError) as err:
+        load(path, "ep12")
+    assert str(path) in err.value.render() and "import" in err.value.render()
+    path.write_text("{not json")
+    with pytest.raises(UserError, match="cannot read the state file"):
+        load(path, "ep12")

@@ -1,0 +1,123 @@
+"""Helpers shared by the reconciler tests: run the CLI, build plan files, drive the sandbox."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from planner.cli import cli
+from planner.errors import CliperError
+
+# A minimal ISO-BMFF file: enough for Postiz's (and the sandbox's) content sniffing.
+MP4 = (b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
+       b"\x00\x00\x00\x08free\x00\x00\x00\x10mdat" + b"\x00" * 8)
+
+FUTURE = "2031-03-0{day}T{hour:02d}:00:00-06:00"
+
+
+def at(day: int, hour: int) -> str:
+    return FUTURE.format(day=day, hour=hour)
+
+
+class Sandbox:
+    """A started SandboxServer plus the test controls under /_sandbox/."""
+
+    def __init__(self, server):
+        self.server = server
+
+    def __getattr__(self, name):
+        return getattr(self.server, name)
+
+    def control(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.server.base_url + "/_sandbox/" + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read() or b"null")
+
+    def posts(self, include_deleted: bool = False) -> list[dict]:
+        rows = self.control("GET", "posts")["posts"]
+        return [r for r in rows if include_deleted or not (r.get("deletedAt") or r.get("deleted_at"))]
+
+    def hits(self) -> int:
+        return self.control("GET", "ratelimit")["hits"]
+
+    def fault(self, **spec) -> None:
+        self.control("POST", "faults", spec)
+
+
+@dataclass
+class Result:
+    exit_code: int
+    output: str
+    error: str
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    """Run the real CLI in-process; CliperErrors are rendered like planner.cli.main does."""
+    runner = CliRunner()
+    result = runner.invoke(cli, list(args), input=input, catch_exceptions=True)
+    code, err = result.exit_code, result.stderr if hasattr(result, "stderr") else ""
+    exc = result.exception
+    if isinstance(exc, CliperError):
+        code, err = exc.exit_code, err + exc.render()
+    elif exc is not None and not isinstance(exc, SystemExit):
+        raise exc
+    return Result(code, result.stdout, err)
+
+
+def run_subprocess(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "planner", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+class PlanFile:
+    """A plan file a user would write: edited through `.doc` and saved with `.save()`."""
+
+    def __init__(self, root: Path, posts: int = 3, channels=("tiktok-main", "x-main"), name: str = "ep12"):
+        self.root = root
+        self.path = root / "plans" / f"{name}.yaml"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.workspace = root / "ws"
+        self.doc = {
+            "version": 1,
+            "name": name,
+            "timezone": "America/Mexico_City",
+            "source": {"workspace": "../ws", "video": "ep12"},
+            "posts": [self.post(i + 1, channels) for i in range(posts)],
+        }
+        self.save()
+
+    def media(self, n: int) -> dict:
+        video = self.workspace / "output" / "ep12" / f"{n}.mp4"
+        video.parent.mkdir(parents=True, exist_ok=True)
+        data = MP4 + n.to_bytes(4, "big")
+        video.write_bytes(data)
+        return {"path": f"output/ep12/{n}.mp4", "sha256": hashlib.sha256(data).hexdigest()}
+
+    def post(self, n: int, channels=("tiktok-main", "x-main")) -> dict:
+        return {"key": f"clip-{n:02d}", "clip": n, "media": self.media(n),
+                "caption": f"Clip {n}: bases de datos sin miedo #shorts",
+                "at": at(1 + (n - 1) // 12, 8 + (n - 1) % 12), "channels": list(channels)}
+
+    def save(self) -> None:
+        self.path.write_text("# test plan\n" + yaml.safe_dump(self.doc, sort_keys=False, allow_unicode=True))
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    @property
+    def state_path(self) -> Path:
+        return self.path.with_name(self.path.name.replace(".yaml", ".state.json"))
+
+    def state(self) -> dict:
+        return json.loads(self.state_path.read_text())
