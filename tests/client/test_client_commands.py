@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-from support.client_helpers import CHANNELS, KEY, channel_ids, control
 
 from planner.cli import cli
 from planner.postiz.client import PostizClient
@@ -18,6 +17,7 @@ from planner.postiz.diagnose import _clock_check
 from planner.postiz.errors import RateLimited
 from planner.postiz.models import PostEntry
 from planner.reconcile import budgetcache
+from support.client_helpers import CHANNELS, KEY, channel_ids, control
 
 WHEN = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
 

@@ -6,7 +6,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support.client_helpers import CHANNELS, KEY, channel_ids, control
 
 from planner.postiz.client import PostizClient
 from planner.postiz.errors import (
@@ -23,6 +22,7 @@ from planner.postiz.errors import (
     ValidationError,
 )
 from planner.postiz.models import PostEntry
+from support.client_helpers import CHANNELS, KEY, channel_ids, control
 
 WHEN = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
 WINDOW = (WHEN - timedelta(days=1), WHEN + timedelta(days=1))

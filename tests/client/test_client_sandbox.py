@@ -6,10 +6,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support.client_helpers import CHANNELS, KEY, channel_ids, control
 
 from planner.postiz.client import PostizClient
 from planner.postiz.models import PostEntry
+from support.client_helpers import CHANNELS, KEY, channel_ids, control
 
 WHEN = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
 WINDOW = (WHEN - timedelta(days=1), WHEN + timedelta(days=1))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 import yaml
+
 from support.workspaces import make_workspace
 
 

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 import yaml
-from support.workspaces import make_workspace
 
 from planner.errors import UserError
 from planner.planfile import dump_plan, load_plan
+from support.workspaces import make_workspace
 
 FLAGS = ("--start", "2026-12-01 09:00", "--interval", "4h", "--channels", "tiktok-main,youtube-shorts",
          "--timezone", "America/Mexico_City")

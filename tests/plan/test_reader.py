@@ -6,6 +6,7 @@ import json
 
 import pytest
 import yaml
+
 from support.workspaces import DEFAULT_VIDEO, make_workspace, mp4_bytes
 
 FLAGS = ("--start", "2026-12-01 09:00", "--interval", "4h", "--channels", "tiktok-main",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
+
 from support.workspaces import make_workspace
 
 RULES = """timezone: Europe/Madrid

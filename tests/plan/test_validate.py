@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from support.workspaces import make_workspace
 
 PLAN = """version: 1

@@ -9,9 +9,9 @@ import time
 
 import pytest
 import requests
-from support.sandbox import TEST_KEY, PublicApi, SandboxProcess, free_port, running_sandbox
 
 from planner.sandbox.server import SandboxServer
+from support.sandbox import TEST_KEY, PublicApi, SandboxProcess, free_port, running_sandbox
 
 
 def test_error_fault_answers_500_and_changes_nothing(api):

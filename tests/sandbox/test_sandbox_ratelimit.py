@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import requests
+
 from support.sandbox import PublicApi, running_sandbox
 
 

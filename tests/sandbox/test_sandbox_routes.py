@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import requests
+
 from support.sandbox import TEST_KEY
 
 MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00\x00\x00\x08free"

@@ -14,6 +14,7 @@ import re
 
 import pytest
 import requests
+
 from support.sandbox import TEST_KEY, Controls, running_sandbox
 
 PROBE_CHANNELS = [("linkedin", "probe1 linkedin", "probe1-linkedin"),
