@@ -16,6 +16,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+from ruamel.yaml.util import load_yaml_guess_indent
 
 from planner.errors import UserError
 from planner.fsutil import atomic_write_text
@@ -29,18 +31,27 @@ class Pulled:
     what: str  # human summary
 
 
-def _yaml() -> YAML:
+def _yaml(text: str) -> YAML:
     y = YAML()  # round-trip: comments, order and quoting survive
     y.preserve_quotes = True
     y.width = 4096
-    y.indent(mapping=2, sequence=4, offset=2)
+    # Keep the file's own indentation, so `git diff` after a pull shows only
+    # the pulled values, not a re-indented document.
+    _, indent, block_seq_indent = load_yaml_guess_indent(text)
+    indent = indent or 2
+    y.indent(mapping=indent, sequence=indent + (block_seq_indent or 0), offset=block_seq_indent or 0)
     return y
+
+
+def _q(value: str) -> DoubleQuotedScalarString:
+    """New strings are written double-quoted, like `cliper-sched plan` writes them."""
+    return DoubleQuotedScalarString(value)
 
 
 def pull(plan_path: Path, plan: Any, drifts: list[Drift], live_records: dict[str, Record]) -> tuple[str, list[Pulled]]:
     """Return the new plan text and what changed; `live_records[address]` is the live value."""
-    y = _yaml()
     text = Path(plan_path).read_text("utf-8")
+    y = _yaml(text)
     doc = y.load(text)
     posts = doc.get("posts") or []
     by_key = {p.get("key"): p for p in posts}
@@ -79,16 +90,16 @@ def pull(plan_path: Path, plan: Any, drifts: list[Drift], live_records: dict[str
                 value = live.at.astimezone(tz).isoformat()
                 post_level = single and (overrides is None or overrides.at is None) and not (channel_cfg and channel_cfg.offset)
                 if post_level:
-                    node["at"] = value
+                    node["at"] = _q(value)
                 else:
-                    _override(node, ref)["at"] = value
+                    _override(node, ref)["at"] = _q(value)
                 done.append(Pulled(drift.address, f"at = {value}"))
             elif change.path == "content":
                 post_level = single and (overrides is None or overrides.caption is None)
                 if post_level:
-                    node["caption"] = live.content
+                    node["caption"] = _q(live.content)
                 else:
-                    _override(node, ref)["caption"] = live.content
+                    _override(node, ref)["caption"] = _q(live.content)
                 done.append(Pulled(drift.address, "caption updated"))
             elif change.path.startswith("settings."):
                 name = change.path.split(".", 1)[1]

@@ -6,6 +6,7 @@ Nothing here decides anything; it only shows what diff.compute() decided.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -47,6 +48,17 @@ def _value(path: str, value: Any, tz: tzinfo | None) -> str:
     return _short(value)
 
 
+def _change(path: str, old: Any, new: Any, tz: tzinfo | None) -> str:
+    """`old → new`; long texts are shown from just before where they start to differ,
+    so an edit late in a caption is visible rather than cut off."""
+    if path != "at" and isinstance(old, str) and isinstance(new, str):
+        same = len(os.path.commonprefix([old, new]))
+        if same > 30 and max(len(old), len(new)) > 60:
+            start = same - 20
+            return f"{_short('…' + old[start:])} → {_short('…' + new[start:])}"
+    return f"{_value(path, old, tz)} → {_value(path, new, tz)}"
+
+
 def render(plan: Plan, *, tz: tzinfo | None = None, counted: int | None = None,
            eta: str | None = None, stream=None) -> str:
     """The Terraform-style text `diff` prints and `apply` shows before asking."""
@@ -73,7 +85,7 @@ def render(plan: Plan, *, tz: tzinfo | None = None, counted: int | None = None,
         sym, fg = SYMBOLS["update"]
         lines.append(p(f"  {sym} {u.address}", fg, True) + f"  (post {u.live.id}; {u.reason})")
         for f in u.fields:
-            lines.append(f"      {f.path}: {_value(f.path, f.old, tz)} → {_value(f.path, f.new, tz)}")
+            lines.append(f"      {f.path}: {_change(f.path, f.old, f.new, tz)}")
     for d in plan.deletes:
         sym, fg = SYMBOLS["delete"]
         lines.append(p(f"  {sym} {d.address}", fg, True) + f"  (post {d.live.id}; {d.reason})")
@@ -86,7 +98,7 @@ def render(plan: Plan, *, tz: tzinfo | None = None, counted: int | None = None,
                       else "kept" if dr.how != "published" else "kept (history)")
             lines.append(p(f"  ! {dr.address}", "magenta", True) + f" {DRIFT_WORDS.get(dr.how, dr.how)}: {action}")
             for f in dr.fields:
-                lines.append(f"      {f.path}: {_value(f.path, f.old, tz)} → {_value(f.path, f.new, tz)}")
+                lines.append(f"      {f.path}: {_change(f.path, f.old, f.new, tz)}")
             if dr.how == "published" and dr.live is not None:
                 lines.append(f"      releaseURL: {dr.live.release_url or '(none yet)'}")
             if dr.plan_also_changes and not dr.restored:
@@ -126,6 +138,9 @@ def render(plan: Plan, *, tz: tzinfo | None = None, counted: int | None = None,
             lines.append(text + ".")
     else:
         lines.append(p("No changes. Postiz matches the plan.", "green", True))
+        kept = sum(1 for dr in plan.drifts if not dr.restored and dr.how != "published")
+        if kept:
+            lines.append(f"({kept} dashboard edit{'s' if kept != 1 else ''} kept, listed above.)")
     return "\n".join(lines)
 
 

@@ -133,3 +133,31 @@ def test_pull_of_a_deleted_post_drops_that_channel_from_the_plan(sandbox, plan):
     after = run("diff", str(plan), "--detailed-exitcode")
     assert after.exit_code == 0 and "No changes" in after.output and "drift" not in after.output
     assert "clip-02@x-main" not in plan.state()["posts"]
+
+
+def test_pull_on_a_generated_plan_changes_only_the_pulled_lines(sandbox_main, tmp_path):
+    """A reviewer reads `git diff` after a pull: only the dashboard edit may show up,
+    not a re-indented or re-quoted document."""
+    import difflib
+
+    from support.workspaces import make_workspace
+
+    ws = make_workspace(tmp_path / "ws", clips=3)
+    plan_path = tmp_path / "plans" / "ep.yaml"
+    made = run("plan", str(ws.root), "--start", "2031-03-01 09:00", "--interval", "4h",
+               "--channels", "tiktok-main,x-main", "--timezone", "Europe/Madrid", "-o", str(plan_path))
+    assert made.exit_code == 0, made.error
+    assert run("apply", str(plan_path), "--auto-approve").exit_code == 0
+    before = plan_path.read_text("utf-8")
+    state = plan_path.with_name("ep.state.json")
+    import json
+
+    post_id = json.loads(state.read_text())["posts"]["clip-02@x-main"]["post_id"]
+    sandbox_main.control("POST", f"posts/{post_id}/dashboard-edit", {"content": "Corregido a mano ✅ #sql"})
+
+    assert run("pull", str(plan_path)).exit_code == 0
+    after = plan_path.read_text("utf-8")
+    changed = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert changed == ["+  overrides:", "+    x-main:", '+      caption: "Corregido a mano ✅ #sql"'], changed
+    assert "No changes" in run("diff", str(plan_path)).output
