@@ -52,6 +52,7 @@ class LineReporter(Reporter):
         self.quiet = quiet
         self.tty = is_interactive(sys.stderr if err else sys.stdout)
         self._bar_shown = False
+        self._last_bar = ""
 
     def _echo(self, text: str, nl: bool = True) -> None:
         if not self.quiet:
@@ -73,7 +74,8 @@ class LineReporter(Reporter):
         filled = int(width * done / total)
         eta = f" ETA {duration(eta_seconds)}" if eta_seconds else ""
         self._clear_bar()
-        self._echo(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}{eta}", nl=False)
+        self._last_bar = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}{eta}"
+        self._echo(self._last_bar, nl=False)
         self._bar_shown = True
 
     def waiting(self, until: datetime) -> None:
@@ -85,6 +87,6 @@ class LineReporter(Reporter):
             import time
 
             while (left := (until - datetime.now(UTC)).total_seconds()) > 0:
-                self._echo(f"\r\033[K  resuming in {duration(left)}", nl=False)
+                self._echo(f"\r\033[K  {self._last_bar}  resuming in {duration(left)}", nl=False)
                 time.sleep(min(1.0, left))
             self._echo("\r\033[K", nl=False)

@@ -381,9 +381,15 @@ class Executor:
                 self.result.stopped_until = until
                 self.result.remaining.extend(i.address for i in items)
                 return False
-            self.reporter.waiting(until)
-            while (left := (until - datetime.now(UTC)).total_seconds()) > 0:
-                self.sleep(min(1.0, left))
+            try:
+                self.reporter.waiting(until)
+                while (left := (until - datetime.now(UTC)).total_seconds()) > 0:
+                    self.sleep(min(1.0, left))
+            except KeyboardInterrupt:
+                # Ctrl-C while waiting is a clean stop, like --no-wait: nothing is in flight.
+                self.result.stopped_until = until
+                self.result.remaining.extend(i.address for i in items)
+                return False
         return True
 
     def _drop_intent(self, intent: dict) -> None:
