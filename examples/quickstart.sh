@@ -23,7 +23,9 @@ printf '%s' "$key" > "$key_file"
 umask 022
 
 echo "==> Starting the sandbox (a local Postiz-compatible API) on port $port"
-cs sandbox --port "$port" --db "$work/sandbox.db" --api-key "$key" --quiet > "$work/sandbox.log" 2>&1 &
+# Not through cs(): $! must be the server itself, not a subshell around it, or
+# the trap below would leave the server running.
+"$py" -m planner sandbox --port "$port" --db "$work/sandbox.db" --api-key "$key" --quiet > "$work/sandbox.log" 2>&1 &
 sandbox_pid=$!
 trap 'kill "$sandbox_pid" 2>/dev/null || true' EXIT INT TERM
 

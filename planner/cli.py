@@ -84,9 +84,16 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except click.UsageError as exc:
+        # Click's usage errors exit 2, which means "changes pending" for diff
+        # --detailed-exitcode: a mistyped flag in CI must read as an error.
+        exc.show()
+        sys.exit(EXIT_ERROR)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        # A mistyped flag is an error (1), never 2: 2 means "changes pending" to
+        # scripts using `diff --detailed-exitcode`.
+        sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         sys.exit(EXIT_INTERRUPTED)
