@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import sys
 
 import click
@@ -54,14 +55,26 @@ def command(port, host, db_path, api_key, limit, channels, compat, quiet):
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                         hint="pick another --port, or stop the process using it") from None
+    except sqlite3.Error as exc:
+        raise UserError(f"{db_path}: cannot use it as the sandbox database ({exc})",
+                        hint="give --db a new file name (it is created), or the file an earlier "
+                        "`cliper-sched sandbox` made") from None
     click.echo(f"Postiz sandbox ({compat}) listening on {server.base_url}, state in {db_path}")
-    click.echo(f"POSTIZ_API_URL={server.api_url}")
-    if server.generated_key:
-        # Printed once, when it is made; afterwards it is only in the db file.
-        click.echo(f"POSTIZ_API_KEY={server.api_key}")
+    click.echo("Point cliper-sched at it (in another terminal):")
+    click.echo(f"  export POSTIZ_API_URL={server.api_url}")
+    if api_key:
+        # Never echoed: it was given on the command line, so the user already has it.
+        click.echo("  export POSTIZ_API_KEY=<the key you gave with --api-key>")
+    else:
+        # A sandbox-only key, generated on first start and kept in the db file; shown on
+        # every start so a restart does not leave a newcomer without it.
+        click.echo(f"  export POSTIZ_API_KEY={server.api_key}")
+    click.echo("  cliper-sched channels")
+    click.echo(f"Channels ({len(server.store.channels())}):")
     for ch in server.store.channels():
         click.echo(f"  channel {ch['id']}  {ch['identifier']:<10} {ch['name']}")
-    click.echo("Press Ctrl-C to stop.", err=True)
+    click.echo(f"Rate limit: {limit} create/edit requests per hour. Press Ctrl-C to stop "
+               "(state is kept; start again with the same --db to continue).", err=True)
     sys.stdout.flush()
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
     try:

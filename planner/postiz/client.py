@@ -1,12 +1,12 @@
 """The one Postiz public API client (API.md sections 4 to 9).
 
 One `requests.Session` (connection reuse, TLS verified, a timeout on every
-request). Safe requests (GET, PUT, DELETE) are retried with exponential backoff
-by urllib3's `Retry` on the session adapter; `POST /posts` never is: it has no
-idempotency key, so a lost answer raises `UncertainResponse` and the reconciler
-reads the posts back before deciding. Counted requests go through the
-rate-limit budget first. The API key lives only in the session headers and is
-redacted from every error.
+request). Safe requests (GET, PUT, DELETE) are retried with a short, bounded
+exponential backoff by urllib3's `Retry` on the session adapter (`_SafeRetry`);
+`POST /posts` never is: it has no idempotency key, so a lost answer raises
+`UncertainResponse` and the reconciler reads the posts back before deciding.
+Counted requests go through the rate-limit budget first. The API key lives only
+in the session headers and is redacted from every error.
 """
 
 from __future__ import annotations
@@ -60,15 +60,19 @@ AUTH_HINT = ("use the key from Postiz Settings > Public API, raw (no 'Bearer ' p
 
 
 class _SafeRetry(Retry):
-    """Retry only what is safe to repeat.
+    """Retry only what is safe to repeat, and only while it may help.
 
-    GET may be retried on a 500 too; a 500 on DELETE /posts/:id means "unknown id"
-    and must come back at once. POST and find-slot get exactly one attempt.
+    502/503/504 and lost connections are transient (a proxy, a restarting backend):
+    retried up to `retries` times. A 500 from Postiz itself is usually deterministic
+    (an unknown id, bad parameters), so a GET gets ONE more try and then the error;
+    a 500 on DELETE /posts/:id means "unknown id" and comes back at once. POST and
+    find-slot get exactly one attempt.
     """
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if status_code == 500 and method.upper() != "GET":
-            return False
+        if status_code == 500:
+            if method.upper() != "GET" or any(h.status == 500 for h in self.history):
+                return False
         return super().is_retry(method, status_code, has_retry_after)
 
     def increment(self, method=None, url=None, *args, **kwargs):  # type: ignore[override]
@@ -115,7 +119,7 @@ class PostizClient:
             self.session.verify = ca_bundle
         retry = _SafeRetry(
             total=retries, connect=retries, read=retries, status=retries, other=0,
-            backoff_factor=backoff, backoff_max=10,
+            backoff_factor=backoff, backoff_max=4,  # worst case a few seconds, never minutes
             status_forcelist=(500, 502, 503, 504),
             allowed_methods=frozenset({"GET", "PUT", "DELETE"}),
             respect_retry_after_header=False,  # a 429 is never retried

@@ -30,7 +30,7 @@ Test controls, outside the public API and without authentication (JSON in, JSON 
     DELETE /_sandbox/ratelimit              reset the counter and any block
     POST   /_sandbox/faults                 {"method", "path" (fnmatch, without /api),
                                             "action": "error"|"delay"|"drop", "nth"=1, "count"=1,
-                                            "seconds"=0}; see planner.sandbox.faults
+                                            "seconds"=0, "status"=500|502|503|504}; see planner.sandbox.faults
     GET    /_sandbox/faults, DELETE /_sandbox/faults (clear all)
 
 Deviations from Postiz, on purpose:
@@ -41,7 +41,8 @@ Deviations from Postiz, on purpose:
   with `type: "update"` publishes too (Postiz would leave it unscheduled without RUN_CRON).
 - Tags never match (there is no way to create tags through the public API), so `tags` is [].
 - Only the API key authenticates; `pos_` OAuth tokens are always refused as invalid.
-- Media bytes live in the SQLite file and are served at `<base>/uploads/YYYY/MM/DD/<name>`.
+- Uploaded files live beside the db (`sandbox.db` -> `sandbox-uploads/YYYY/MM/DD/<name>`, as
+  Postiz's UPLOAD_DIRECTORY) and are served at `<base>/uploads/YYYY/MM/DD/<name>`.
 - Faults live in memory and vanish on restart; everything else (key, channels, posts, uploads,
   clock offset, rate-limit counter and block) survives a restart, like Postiz with Redis.
 """

@@ -8,14 +8,19 @@ throttler; the throttler counts before any validation.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import time
 import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 
 import filetype
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
+from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
 from planner.sandbox import ids, posts, ratelimit
@@ -95,13 +100,18 @@ class SandboxApp:
         if path.startswith("/api/public/v1/") or path == "/api/public/v1":
             path = path[len("/api"):]  # what nginx does in the Docker image
         if path.startswith("/uploads/"):
-            return self.serve_upload(path[len("/uploads/"):])
+            return self.serve_upload(request, path[len("/uploads/"):])
         posts.publish_due(self.store)  # lazily: whatever came due since the last request
         if path.startswith("/_sandbox/"):
             return self.control(request, path)
         for fault in self.faults.match(request.method, path):
-            if fault.action == "error":
+            if fault.action == "error" and fault.status == 500:
                 return json_response(500, internal().body)
+            if fault.action == "error":  # what nginx in front of Postiz says
+                title = f"{fault.status} {HTTP_STATUS_CODES[fault.status]}"
+                page = f"<html><head><title>{title}</title></head><body><center><h1>{title}</h1>"
+                return Response(page + "</center><hr><center>nginx</center></body></html>\n",
+                                status=fault.status, content_type="text/html")
             if fault.action == "delay":
                 time.sleep(fault.seconds)
             if fault.action == "drop":
@@ -201,22 +211,29 @@ class SandboxApp:
         upload = request.files.get("file")
         if upload is None:
             raise msg(400, "No file provided")
-        data = upload.read()
-        if not data:
+        # Werkzeug spools big parts to a temporary file; sniff the head, measure by seeking,
+        # and copy the file in chunks, so memory stays flat whatever the size.
+        stream = upload.stream
+        head = stream.read(8192)
+        stream.seek(0, 2)
+        size = stream.tell()
+        if not size:
             raise nest(400, "Invalid file upload.")
-        kind = filetype.guess(data)
+        kind = filetype.guess(head)
         mime = kind.mime if kind else None
         if mime not in ALLOWED_UPLOADS:
             raise nest(400, "Unsupported file type.")
         limit = VIDEO_MAX if mime.startswith("video/") else IMAGE_MAX
-        if len(data) > limit:
+        if size > limit:
             raise nest(400, f"File size exceeds the maximum allowed size of {limit} bytes.")
         now = datetime.fromtimestamp(self.store.now_ms() / 1000, UTC)
         name = f"{ids.upload_name()}.{ALLOWED_UPLOADS[mime]}"
         rel_path = f"{now:%Y/%m/%d}/{name}"
         media_id = ids.uuid4()
+        stream.seek(0)
+        _save_stream(stream, self.store.uploads_dir / rel_path)
         with self.store.tx():
-            self.store.add_media(media_id, rel_path, mime, data)
+            self.store.add_media(media_id, rel_path, mime)
         return 201, {"id": media_id, "name": name, "originalName": None,
                      "path": f"{self.base_url()}/uploads/{rel_path}", "thumbnail": None, "alt": None}
 
@@ -253,12 +270,14 @@ class SandboxApp:
             return 200, posts.update_settings(self.store, id, body if isinstance(body, dict) else {},
                                               self.compat)
 
-    def serve_upload(self, rel_path: str) -> Response:
+    def serve_upload(self, request: Request, rel_path: str) -> Response:
         found = self.store.media_file(rel_path)
-        if found is None:
+        if found is None or (isinstance(found[1], Path) and not found[1].is_file()):
             return Response(b"Not Found", status=404, content_type="text/plain")
         mime, data = found
-        return Response(data, status=200, content_type=mime)
+        if isinstance(data, bytes):
+            return Response(data, status=200, content_type=mime)
+        return send_file(data, request.environ, mimetype=mime, conditional=False)
 
     # -- test controls -----------------------------------------------------------
     def control(self, request: Request, path: str) -> Response:
@@ -344,6 +363,15 @@ class SandboxApp:
         if request.method == "DELETE":
             self.faults.clear()
         return 200, {"faults": self.faults.listing()}
+
+
+def _save_stream(stream, target: Path) -> None:
+    """Copy in chunks to a temp file, then rename: a crash never leaves half a clip."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    with partial.open("wb") as out:
+        shutil.copyfileobj(stream, out, 1024 * 1024)
+    os.replace(partial, target)
 
 
 def _drop_connection(environ) -> None:

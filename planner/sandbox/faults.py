@@ -2,7 +2,8 @@
 
 A fault matches a method and a path pattern (fnmatch, against the path without
 the `/api` prefix) and fires on the `nth` matching request, `count` times:
-- `error`: answer 500 (Nest's generic body) and do nothing;
+- `error`: answer `status` (500 by default, Nest's generic body; 502/503/504 answer the
+  HTML page a reverse proxy such as nginx sends when the backend is down) and do nothing;
 - `delay`: sleep `seconds`, then carry on normally;
 - `drop`: carry the request out fully, then close the socket without answering.
 Faults live in memory: a restarted sandbox has none.
@@ -15,6 +16,7 @@ import threading
 from dataclasses import dataclass, field
 
 ACTIONS = ("error", "delay", "drop")
+STATUSES = (500, 502, 503, 504)
 
 
 @dataclass
@@ -25,13 +27,15 @@ class Fault:
     nth: int = 1
     count: int = 1
     seconds: float = 0.0
+    status: int = 500
     seen: int = 0
     fired: int = 0
     id: int = 0
 
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in
-                ("id", "method", "path", "action", "nth", "count", "seconds", "seen", "fired")}
+                ("id", "method", "path", "action", "nth", "count", "seconds", "status", "seen",
+                 "fired")}
 
 
 @dataclass
@@ -44,6 +48,9 @@ class Faults:
         action = spec.get("action")
         if action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
+        status = int(spec.get("status", 500))
+        if status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(map(str, STATUSES))}")
         fault = Fault(
             method=str(spec.get("method", "*")).upper(),
             path=str(spec.get("path", "*")),
@@ -51,6 +58,7 @@ class Faults:
             nth=int(spec.get("nth", 1)),
             count=int(spec.get("count", 1)),
             seconds=float(spec.get("seconds", 0)),
+            status=status,
         )
         with self.lock:
             fault.id = self.next_id

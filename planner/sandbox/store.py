@@ -219,17 +219,31 @@ class Store:
         return cur.rowcount
 
     # -- media --------------------------------------------------------------
-    def add_media(self, media_id: str, rel_path: str, mime: str, data: bytes) -> None:
+    @property
+    def uploads_dir(self) -> Path:
+        """Uploaded bytes live in files beside the db (`sb.db` -> `sb-uploads/`), like
+        Postiz's UPLOAD_DIRECTORY: a 1 GiB clip never passes through memory or SQLite."""
+        return self.path.parent / f"{self.path.stem}-uploads"
+
+    def add_media(self, media_id: str, rel_path: str, mime: str) -> None:
         with self.tx() as db:
+            # `data` stays empty: the bytes are in uploads_dir/rel_path.
             db.execute(
                 "INSERT INTO media (id, rel_path, mime, data) VALUES (?, ?, ?, ?)",
-                (media_id, rel_path, mime, data),
+                (media_id, rel_path, mime, b""),
             )
 
-    def media_file(self, rel_path: str) -> tuple[str, bytes] | None:
+    def media_file(self, rel_path: str) -> tuple[str, Path | bytes] | None:
+        """(mime, file on disk) or, for a db written by an older sandbox, (mime, bytes)."""
         with self.tx() as db:
-            row = db.execute("SELECT mime, data FROM media WHERE rel_path = ?", (rel_path,)).fetchone()
-        return (row["mime"], bytes(row["data"])) if row else None
+            row = db.execute("SELECT mime, length(data) AS size FROM media WHERE rel_path = ?",
+                             (rel_path,)).fetchone()
+            if row is None:
+                return None
+            if row["size"]:
+                blob = db.execute("SELECT data FROM media WHERE rel_path = ?", (rel_path,)).fetchone()
+                return row["mime"], bytes(blob["data"])
+        return row["mime"], self.uploads_dir / rel_path
 
 
 def settings_json(settings: dict | None) -> str | None:

@@ -109,3 +109,80 @@ def dead_url():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/api"
+
+
+class _UnlikeTheSandboxProxy(BaseHTTPRequestHandler):
+    """A reverse proxy in front of the sandbox that answers the way a real Postiz may,
+    within the contract, where the sandbox happens not to: no `Date` header, extra
+    headers, JSON keys in reverse order plus keys we have never seen, `GET /posts`
+    in reverse order, and 200 instead of 201 on POST. A client coded to the contract
+    (not to the sandbox's quirks) must not notice."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as Postiz (Express) and nginx do
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections += 1  # one handler per TCP connection
+
+    def _relay(self) -> None:
+        import json
+
+        import requests
+
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        skip = {"host", "content-length", "connection", "accept-encoding"}
+        upstream = requests.request(
+            self.command, self.server.upstream + self.path, data=body, timeout=30,
+            headers={k: v for k, v in self.headers.items() if k.lower() not in skip},
+            allow_redirects=False)
+        data = upstream.content
+        if upstream.headers.get("Content-Type", "").startswith("application/json") and data:
+            decoded = _unlike(json.loads(data))
+            if self.path.split("?")[0].endswith("/public/v1/posts") and isinstance(decoded, dict):
+                decoded["posts"] = list(reversed(decoded.get("posts", [])))
+            data = json.dumps(decoded).encode()
+        status = 200 if upstream.status_code == 201 else upstream.status_code
+        self.send_response_only(status)  # no Date, no Server header
+        for key, value in upstream.headers.items():
+            if key.lower() not in ("date", "server", "content-length", "connection"):
+                self.send_header(key, value)
+        self.send_header("X-Powered-By", "Express")
+        self.send_header("Vary", "Origin, Accept-Encoding")
+        self.send_header("Access-Control-Allow-Credentials", "true")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _relay
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def _unlike(value):
+    """Reverse key order and add an unknown key to every object, recursively."""
+    if isinstance(value, list):
+        return [_unlike(v) for v in value]
+    if isinstance(value, dict):
+        out = {k: _unlike(v) for k, v in reversed(list(value.items()))}
+        out["addedInAFutureVersion"] = {"nested": [1, "two"]}
+        return out
+    return value
+
+
+@pytest.fixture
+def unlike_proxy_server(sandbox):
+    """The proxy server itself (`.connections` counts the TCP connections it accepted)."""
+    server = _serve(_UnlikeTheSandboxProxy)
+    server.upstream = sandbox.api_url.rsplit("/api", 1)[0]
+    server.connections = 0
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def unlike_proxy(unlike_proxy_server):
+    """`POSTIZ_API_URL` of a proxy that makes the sandbox answer like a different Postiz."""
+    return f"http://127.0.0.1:{unlike_proxy_server.server_address[1]}/api"

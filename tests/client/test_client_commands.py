@@ -230,3 +230,28 @@ def test_clock_check_compares_with_the_server_date(skew, status):
     if status == "fail":
         assert "ahead" in check.message if skew > 0 else "behind" in check.message
         assert "ntp" in check.hint.lower()
+
+
+def test_doctor_colour_only_on_a_terminal_and_never_with_no_color(sandbox):
+    forced = run(["doctor"], sandbox.api_url, tty=True, FORCE_COLOR="1")
+    assert forced.exit_code == 0 and ANSI.search(forced.output)
+    assert ANSI.sub("", forced.output).splitlines()[0].startswith("ok    config")
+    for env in ({"NO_COLOR": "1", "FORCE_COLOR": "1"}, {}):
+        plain = run(["doctor"], sandbox.api_url, tty=bool(env), **env)
+        assert not ANSI.search(plain.output)
+    as_json = run(["doctor", "--json"], sandbox.api_url, tty=True, FORCE_COLOR="1")
+    assert not ANSI.search(as_json.output)
+    json.loads(as_json.output)  # nothing but the JSON document
+
+
+def test_doctor_server_error_fails_the_api_check_and_skips_the_rest(sandbox):
+    control(sandbox, "POST", "faults", {"method": "GET", "path": "/public/v1/is-connected",
+                                        "action": "error", "count": 5})
+    code, checks, report = doctor(sandbox.api_url)
+    assert code == 1 and report["ok"] is False
+    assert checks["reachable"]["status"] == "ok"
+    assert checks["api"]["status"] == "fail" and "500" in checks["api"]["message"]
+    assert [checks[n]["status"] for n in ("key", "channels", "rate-limit", "clock")] == ["skip"] * 4
+    human = run(["doctor"], sandbox.api_url)
+    assert human.exit_code == 1 and "FAIL  api" in human.output
+    assert human.output.rstrip().endswith("some checks failed")

@@ -135,12 +135,42 @@ def test_cli_prints_url_and_generated_key_once_and_stops_cleanly(tmp_path):
 
     code, out, err = run()
     assert code == 0 and "Traceback" not in err
-    assert f"POSTIZ_API_URL=http://127.0.0.1:{port}/api" in out
-    key = next(line.split("=", 1)[1] for line in out.splitlines() if line.startswith("POSTIZ_API_KEY="))
+    # What a newcomer pastes into another terminal, then how to stop.
+    assert f"export POSTIZ_API_URL=http://127.0.0.1:{port}/api" in out
+    key = next(line.split("=", 1)[1] for line in out.splitlines()
+               if line.strip().startswith("export POSTIZ_API_KEY="))
     assert len(key) == 64
-    code, out, err = run()
-    assert "POSTIZ_API_KEY" not in out and key not in out + err  # printed once, when made
+    assert "Ctrl-C" in err
     assert out.count(" channel ") == 2
+    code, out, err = run()
+    assert code == 0
+    assert f"export POSTIZ_API_KEY={key}" in out  # a restart keeps the key and shows it again
+    assert out.count(" channel ") == 2
+
+
+def test_cli_never_echoes_a_key_given_on_the_command_line(tmp_path):
+    port = free_port()
+    key = "given-on-the-command-line-" + "7" * 20
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "planner", "sandbox", "--port", str(port), "--db",
+         str(tmp_path / "k.db"), "--api-key", key],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                ok = requests.get(f"http://127.0.0.1:{port}/api/public/v1/is-connected",
+                                  headers={"Authorization": key}, timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        assert ok.json() == {"connected": True}  # the given key is the one accepted
+    finally:
+        proc.send_signal(2)
+        out, err = proc.communicate(timeout=10)
+    assert key not in out + err
+    assert "--api-key" in out and f"POSTIZ_API_URL=http://127.0.0.1:{port}/api" in out
+    assert "GET /api/public/v1/is-connected 200" in err  # requests are logged, without headers
 
 
 def test_request_log_never_contains_the_key(tmp_path):
@@ -162,3 +192,14 @@ def test_cli_rejects_bad_channel_specs_without_a_traceback(tmp_path):
         result = CliRunner().invoke(command, ["--db", str(tmp_path / "x.db"), "--channel", spec])
         assert result.exit_code == 2 and expected in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_cli_refuses_a_db_that_is_not_sqlite_without_a_traceback(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes, not a database\n")
+    result = subprocess.run([sys.executable, "-m", "planner", "sandbox", "--port", "0", "--db",
+                             str(notes), "--quiet"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert f"{notes}: cannot use it as the sandbox database" in result.stderr
+    assert "Traceback" not in result.stderr and "hint:" in result.stderr
+    assert notes.read_text() == "my notes, not a database\n"  # left as it was

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import requests
+import tracemalloc
 
-from support.sandbox import TEST_KEY
+import requests
+from requests_toolbelt.multipart.encoder import MultipartEncoder
+
+from planner.fsutil import sha256_file
+from support.sandbox import TEST_KEY, running_sandbox
 
 MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00\x00\x00\x08free"
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 17
@@ -98,3 +102,36 @@ def test_upload_errors(api):
     assert wrong.json()["message"] == "Unexpected field - media"
     huge = api.post("/upload", files={"file": ("big.png", PNG + b"\x00" * (10 * 1024 * 1024))})
     assert huge.json()["message"] == "File size exceeds the maximum allowed size of 10485760 bytes."
+
+
+def test_a_big_upload_goes_to_a_file_beside_the_db_not_into_memory(tmp_path):
+    # A 1 GiB clip must not need 1 GiB of server RAM: the bytes stream to disk.
+    # 64 MiB tells streaming (a few MiB peak, whatever else the process holds) from
+    # buffering (64+ MiB).
+    size = 64 * 1024 * 1024
+    clip = tmp_path / "clip.mp4"
+    with clip.open("wb") as fh:
+        fh.write(MP4)
+        fh.truncate(size)
+    with running_sandbox(tmp_path) as server:
+        tracemalloc.start()
+        try:
+            with clip.open("rb") as fh:  # streamed from disk, so the peak is the server's
+                form = MultipartEncoder({"file": ("clip.mp4", fh, "video/mp4")})
+                media = requests.post(server.api_url + "/public/v1/upload", data=form, headers={
+                    "Authorization": server.api_key, "Content-Type": form.content_type}).json()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        stored = tmp_path / "sandbox-uploads" / media["path"].split("/uploads/", 1)[1]
+        assert stored.stat().st_size == size
+        assert sha256_file(stored) == sha256_file(clip)
+        served = requests.get(media["path"], stream=True)
+        assert served.headers["Content-Type"] == "video/mp4"
+        assert int(served.headers["Content-Length"]) == size
+        served.close()
+    assert peak < 24 * 1024 * 1024, f"upload peak {peak / 2**20:.0f} MiB of Python memory"
+    assert (tmp_path / "sandbox.db").stat().st_size < 1024 * 1024
+    # A restart on the same db still serves the file.
+    with running_sandbox(tmp_path) as server:
+        assert requests.head(media["path"].replace(media["path"].split("/uploads/")[0], server.base_url)).ok
