@@ -8,11 +8,13 @@ import time
 
 import click
 
-from planner.errors import EXIT_BUDGET, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
+from planner.errors import EXIT_BUDGET, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 from planner.postiz.options import postiz_options
 from planner.reconcile import manager, safety, views
 from planner.reconcile.cliopts import (
     LineReporter,
+    eta_text,
+    rate_info,
     rate_option,
     save_budget,
     setup_budget,
@@ -54,9 +56,7 @@ def command(client, plan_file, workspace, auto_approve, overwrite_drift, allow_p
         for note in ctx.journal_notes:
             click.echo(note, err=as_json)
         if not as_json:
-            eta_text = (f"within the current budget at {rate_limit}" if eta <= 0 else
-                        f"about {views.duration(eta)} of rate-limit waiting at {rate_limit}")
-            click.echo(views.render(changes, tz=ctx.tz, counted=counted, eta=eta_text))
+            click.echo(views.render(changes, tz=ctx.tz, counted=counted, eta=eta_text(eta, client)))
         # Shown first, so a refusal is read next to the changes that caused it.
         safety.check(changes, plan_file=str(plan_file), allow_mass_delete=allow_mass_delete, allow_past=allow_past)
         if changes.has_changes and not auto_approve:
@@ -75,7 +75,8 @@ def command(client, plan_file, workspace, auto_approve, overwrite_drift, allow_p
             click.echo("")
         result = executor.run(changes)
     if as_json:
-        click.echo(json.dumps({"plan": views.data(changes, counted=counted, eta_seconds=eta),
+        click.echo(json.dumps({"plan": views.data(changes, counted=counted, eta_seconds=eta,
+                   rate_limit=rate_info(client)),
                                "result": result.data()}, indent=2, ensure_ascii=False, default=str))
     else:
         _summary(result, plan_file, changes.has_changes)
@@ -89,6 +90,8 @@ def _settle(seconds: float) -> None:
 
 
 def _exit_code(result: Result) -> int:
+    if result.interrupted:
+        return EXIT_INTERRUPTED  # README: 130 is Ctrl-C; 3 is kept for --no-wait
     if result.stopped_until is not None:
         return EXIT_BUDGET
     if result.failures or result.uncertain:
@@ -101,7 +104,9 @@ def _summary(result: Result, plan_file: str, had_changes: bool) -> None:
     if result.stopped_until is not None:
         when = result.stopped_until.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
         click.echo("")
-        click.echo(paint("Stopped: the rate-limit budget is spent.", "yellow", True))
+        stop = ("Interrupted while waiting for the rate-limit budget." if result.interrupted
+                else "Stopped: the rate-limit budget is spent.")
+        click.echo(paint(stop, "yellow", True))
         click.echo(f"  Done so far: {counts} (recorded in the state file; nothing will be repeated)")
         click.echo(f"  Remaining: {len(result.remaining)} post(s), e.g. {', '.join(result.remaining[:5])}")
         click.echo(f"  Re-run `cliper-sched apply {plan_file}` after {when} to finish "

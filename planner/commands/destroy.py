@@ -32,7 +32,11 @@ def command(client, plan_file, workspace, auto_approve):
                 doomed.forget.append(e.address)
             elif not e.live.published:
                 doomed.deletes.append(Delete(e.address, e.owned, e.live, reason="destroy"))
-        click.echo(views.render(doomed, tz=ctx.tz))
+        text = views.render(doomed, tz=ctx.tz)
+        if not doomed.deletes:  # "Postiz matches the plan" would be wrong here
+            text = text.replace("No changes. Postiz matches the plan.",
+                                "Nothing to destroy: this plan owns no unpublished post in Postiz.")
+        click.echo(text)
         if doomed.deletes and not auto_approve:
             click.echo("\nDo you really want to delete these posts from Postiz?")
             answer = click.prompt("  Only 'yes' will be accepted to confirm.\n\n  Enter a value",

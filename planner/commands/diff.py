@@ -9,7 +9,13 @@ import click
 from planner.errors import EXIT_CHANGES, EXIT_OK
 from planner.postiz.options import postiz_options
 from planner.reconcile import manager, views
-from planner.reconcile.cliopts import rate_option, setup_budget, workspace_option
+from planner.reconcile.cliopts import (
+    eta_text,
+    rate_info,
+    rate_option,
+    setup_budget,
+    workspace_option,
+)
 from planner.reconcile.executor import counted_needed, eta_seconds
 
 
@@ -30,15 +36,11 @@ def command(client, plan_file, workspace, as_json, detailed_exitcode, overwrite_
     for note in ctx.journal_notes:
         click.echo(note, err=as_json)
     if as_json:
-        click.echo(json.dumps(views.data(ctx.changes, counted=counted, eta_seconds=eta), indent=2,
+        click.echo(json.dumps(views.data(ctx.changes, counted=counted, eta_seconds=eta,
+                                         rate_limit=rate_info(client)), indent=2,
                               ensure_ascii=False, default=str))
     else:
-        click.echo(views.render(ctx.changes, tz=ctx.tz, counted=counted, eta=_eta_text(eta, rate_limit)))
+        click.echo(views.render(ctx.changes, tz=ctx.tz, counted=counted, eta=eta_text(eta, client)))
     code = EXIT_CHANGES if detailed_exitcode and ctx.changes.has_changes else EXIT_OK
     click.get_current_context().exit(code)
 
-
-def _eta_text(seconds: float, rate: str) -> str:
-    if seconds <= 0:
-        return f"within the current budget at {rate}"
-    return f"about {views.duration(seconds)} of rate-limit waiting at {rate}"

@@ -26,7 +26,7 @@ class Entry:
     desired: DesiredPost | None
     owned: Owned | None
     live: Live | None
-    adopted: str | None = None  # "marker" | "content" when ownership was just established
+    adopted: str | None = None  # "marker" | "content" | "time" when ownership was just established
 
 
 def _content_key(channel_id: str, record_at, content: str) -> tuple:
@@ -41,13 +41,16 @@ class Matcher:
         self.claimed = claimed
         self.by_marker: dict[str, Live] = {}
         self.by_content: dict[tuple, list[Live]] = {}
+        self.by_slot: dict[tuple, list[Live]] = {}
         for live in lives:
             mark = live.marker
             if mark and mark.startswith(plan_name + "/"):
                 self.by_marker.setdefault(mark[len(plan_name) + 1 :], live)
             self.by_content.setdefault(_content_key(live.channel_id, live.at, live.content), []).append(live)
+            self.by_slot.setdefault((live.channel_id, live.at), []).append(live)
 
-    def find(self, address: str, channel_id: str, at, content: str, *, by_content: bool) -> tuple[Live | None, str | None]:
+    def find(self, address: str, channel_id: str, at, content: str, *, by_content: bool,
+             by_time: bool = False) -> tuple[Live | None, str | None]:
         live = self.by_marker.get(address)
         if live is not None and live.id not in self.claimed and live.channel_id == channel_id:
             self.claimed.add(live.id)
@@ -58,6 +61,15 @@ class Matcher:
                 if candidate.id not in self.claimed and candidate.marker in (None, normalize.marker(self.plan_name, address)):
                     self.claimed.add(candidate.id)
                     return candidate, "content"
+        if by_time:
+            # Asked for explicitly (`import --match-time`): the caption was edited in the
+            # dashboard and the server lists no marker. Only an unambiguous, unmarked post.
+            ours = normalize.marker(self.plan_name, address)
+            slot = [c for c in self.by_slot.get((channel_id, normalize.instant(at)), [])
+                    if c.id not in self.claimed and c.marker in (None, ours)]
+            if len(slot) == 1:
+                self.claimed.add(slot[0].id)
+                return slot[0], "time"
         return None, None
 
     def marked_leftovers(self) -> dict[str, Live]:
@@ -65,13 +77,18 @@ class Matcher:
 
 
 def owned_from_live(live: Live, desired: DesiredPost | None) -> Owned:
-    """State for a post adopted without a record of what we applied: take what Postiz shows."""
+    """State for a post adopted without a record of what we applied.
+
+    With a planned post, what we applied is taken to be the plan's value: where Postiz
+    differs (a dashboard edit made while the state was lost), the diff then shows drift,
+    kept unless --overwrite-drift, instead of an update that would silently revert it.
+    Without one (marked, gone from the plan), Postiz's values stand."""
     media = desired.record.media if desired else ()
-    if live.settings is not None:
-        settings = normalize.settings(live.settings)
+    if desired is not None:
+        applied = desired.record
     else:
-        settings = desired.record.settings if desired else {}
-    applied = Record(at=live.at, content=live.content, media=media, settings=settings)
+        settings = normalize.settings(live.settings) if live.settings is not None else {}
+        applied = Record(at=live.at, content=live.content, media=media, settings=settings)
     return Owned(
         post_id=live.id,
         group=live.group,
@@ -148,6 +165,7 @@ def match(
     lives: list[Live],
     *,
     by_content: bool,
+    by_time: bool = False,
 ) -> list[Entry]:
     """One entry per address the plan wants or owns, with its live post if any."""
     live_by_id = {lv.id: lv for lv in lives}
@@ -159,7 +177,8 @@ def match(
         if owned is not None:
             entries[d.address] = Entry(d.address, d, owned, live_by_id.get(owned.post_id))
             continue
-        live, how = matcher.find(d.address, d.channel.id, d.record.at, d.record.content, by_content=by_content)
+        live, how = matcher.find(d.address, d.channel.id, d.record.at, d.record.content, by_content=by_content,
+                                 by_time=by_time)
         if live is not None:
             entries[d.address] = Entry(d.address, d, owned_from_live(live, d), live, adopted=how)
         else:

@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 import click
+from click.core import ParameterSource
 
 from planner.postiz.budget import RateBudget
 from planner.reconcile import budgetcache
@@ -36,8 +37,41 @@ def rate_option(fn):
 
 def setup_budget(client, rate: str) -> None:
     """Give the client a budget at the configured limit, primed with what earlier runs spent."""
-    client.budget = RateBudget(parse_rate(rate))
-    budgetcache.restore(client.budget, client.api_url)
+    assumed = parse_rate(rate)
+    budget = client.budget = RateBudget(assumed)
+    budgetcache.restore(budget, client.api_url)
+    if not budget.known and budget.limit != assumed:
+        # The cache only holds an earlier run's assumption: this run's --rate-limit wins,
+        # minus what was spent in the current window.
+        spent = budget.limit - budget.remaining if budget.reset_at is not None else 0
+        budget.limit, budget.remaining = assumed, max(0, assumed - spent)
+
+
+def rate_info(client) -> dict:
+    """The hourly limit the budget works with and where it comes from:
+    `postiz` (X-RateLimit-Limit seen), `flag` (--rate-limit given) or `assumed` (the default)."""
+    budget = client.budget
+    if budget.known:
+        source = "postiz"
+    elif click.get_current_context().get_parameter_source("rate_limit") == ParameterSource.DEFAULT:
+        source = "assumed"
+    else:
+        source = "flag"
+    return {"per_hour": budget.limit, "source": source}
+
+
+def eta_text(seconds: float, client) -> str:
+    """`within the current budget at 30/h (...)`: the limit says where it comes from, so a
+    user whose Postiz has another API_LIMIT sees that the figure is only assumed."""
+    info = rate_info(client)
+    limit = f"{info['per_hour']}/h, " + {
+        "postiz": "as Postiz reported",
+        "assumed": "assumed: set --rate-limit to your Postiz API_LIMIT",
+        "flag": "from --rate-limit",
+    }[info["source"]]
+    if seconds <= 0:
+        return f"within the current budget at {limit}"
+    return f"about {duration(seconds)} of rate-limit waiting at {limit}"
 
 
 def save_budget(client) -> None:

@@ -9,7 +9,9 @@ history and never changed. Nothing here talks to a server or a terminal.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from planner.reconcile import normalize
 from planner.reconcile.adopt import Entry
 from planner.reconcile.desired import DesiredPost
 from planner.reconcile.records import FieldChange, Record, field_changes
@@ -85,11 +87,23 @@ class Drift:
 
 
 @dataclass
+class Remark:
+    """An owned, scheduled post whose ownership marker is gone from its settings (saving
+    it in the Postiz dashboard drops unknown keys). Apply puts the marker back through the
+    uncounted `PUT /posts/:id/settings`, which merges keys and keeps the dashboard's edits,
+    so a lost state file can still be rebuilt by marker."""
+
+    address: str
+    live: Live
+    marker: str
+
+
+@dataclass
 class Note:
     """Something to show that is not a change: published history, ERROR posts, adoptions."""
 
     address: str
-    kind: str  # "published" | "error" | "adopted" | "forgotten"
+    kind: str  # "published" | "error" | "adopted" | "forgotten" | "collision"
     message: str
     hint: str | None = None
 
@@ -110,6 +124,7 @@ class Plan:
     owned_count: int = 0  # posts the plan owns before this apply (mass-delete threshold)
     state_refresh: dict[str, Owned] = field(default_factory=dict)  # silent state updates
     forget: list[str] = field(default_factory=list)  # state entries whose post is gone for good
+    remarks: list[Remark] = field(default_factory=list)  # markers to put back (uncounted, not a change)
 
     @property
     def changes(self) -> list:
@@ -145,8 +160,33 @@ def _drift_how(fields: list[FieldChange]) -> str:
     return "settings"
 
 
-def compute(entries: list[Entry], *, overwrite_drift: bool = False) -> Plan:
+def compute(entries: list[Entry], *, overwrite_drift: bool = False, plan_name: str | None = None,
+            now: datetime | None = None) -> Plan:
     plan = Plan()
+    plan = _compute(plan, entries, overwrite_drift)
+    if plan_name:
+        plan.remarks = _missing_markers(plan, entries, plan_name, now or datetime.now(UTC))
+    return plan
+
+
+def _missing_markers(plan: Plan, entries: list[Entry], plan_name: str, now: datetime) -> list[Remark]:
+    """Owned scheduled posts listed without our marker (only a server that lists settings,
+    i.e. current main, can tell). Creates and edits carry the marker already; a past post
+    cannot take a settings change any more (Postiz refuses it)."""
+    sending = {c.address for c in plan.changes}
+    out = []
+    for e in entries:
+        lv = e.live
+        if (e.owned is None or lv is None or lv.settings is None or lv.state != "QUEUE"
+                or e.address in sending or lv.at <= now):
+            continue
+        want = normalize.marker(plan_name, e.address)
+        if lv.marker != want:
+            out.append(Remark(e.address, lv, want))
+    return out
+
+
+def _compute(plan: Plan, entries: list[Entry], overwrite_drift: bool) -> Plan:
     plan.owned_count = sum(1 for e in entries if e.owned is not None)
     for e in entries:
         d, o, lv = e.desired, e.owned, e.live

@@ -32,7 +32,7 @@ from planner.postiz.errors import (
 from planner.postiz.models import PostEntry
 from planner.reconcile import adopt, hooks, normalize
 from planner.reconcile.desired import DesiredPost
-from planner.reconcile.diff import Create, Delete, Plan, Update
+from planner.reconcile.diff import Create, Delete, Plan, Remark, Update
 from planner.reconcile.records import Record
 from planner.reconcile.refresh import Live, fetch_posts
 from planner.reconcile.state import Owned, State
@@ -78,8 +78,10 @@ class Result:
     uncertain: list[str] = field(default_factory=list)  # addresses to settle on the next run
     stopped_until: datetime | None = None  # budget spent with --no-wait
     remaining: list[str] = field(default_factory=list)  # addresses not done because of the stop
+    interrupted: bool = False  # the stop was a Ctrl-C during the wait, not --no-wait
     counted_used: int = 0
     notes: list[str] = field(default_factory=list)
+    markers_restored: int = 0
 
     def data(self) -> dict:
         return {
@@ -88,7 +90,9 @@ class Result:
             "uncertain": self.uncertain,
             "stopped_until": self.stopped_until.isoformat() if self.stopped_until else None,
             "remaining": self.remaining,
+            "interrupted": self.interrupted,
             "counted_requests": self.counted_used,
+            "markers_restored": self.markers_restored,
             "notes": self.notes,
         }
 
@@ -184,6 +188,10 @@ class Executor:
                 fallback.append(upd)
             done += 1
             self._progress(done, total, len(counted))
+        for remark in plan.remarks:
+            if not self.put_settings:
+                break
+            self._restore_marker(remark)
         if fallback:  # this server has no PUT /posts/:id/settings: edit through POST /posts
             more, _ = batches(Plan(updates=fallback), put_settings=False)
             counted.extend(more)
@@ -277,6 +285,25 @@ class Executor:
         self.result.changed += 1
         self.reporter.step(f"~ {upd.address}: settings updated (post {upd.live.id}, not counted)")
         return True
+
+    def _restore_marker(self, remark: Remark) -> None:
+        """PUT merges keys, so only the marker is sent: the dashboard's edits stay."""
+        try:
+            self._request(lambda: self.client.update_settings(remark.live.id, {normalize.MARKER_KEY: remark.marker}))
+        except RouteNotFound:
+            self.put_settings = False
+            return
+        except AuthError:
+            raise
+        except PostizError as exc:
+            # Not a change the user asked for: a warning, not a failed post.
+            note = f"{remark.address}: could not put the ownership marker back ({exc.message}); will retry next run"
+            self.result.notes.append(note)
+            self.reporter.step(f"  ! {note}")
+            return
+        self.result.markers_restored += 1
+        self.reporter.step(f"  {remark.address}: ownership marker put back (post {remark.live.id}, "
+                           "dropped by a dashboard edit; not counted)")
 
     def _upload_media(self, counted: list[Batch]) -> None:
         for batch in counted:
@@ -388,6 +415,7 @@ class Executor:
             except KeyboardInterrupt:
                 # Ctrl-C while waiting is a clean stop, like --no-wait: nothing is in flight.
                 self.result.stopped_until = until
+                self.result.interrupted = True
                 self.result.remaining.extend(i.address for i in items)
                 return False
         return True

@@ -40,7 +40,7 @@ def state_path(plan_path: str | Path) -> Path:
 
 
 def prepare(plan_path: str | Path, client: Any, *, workspace: str | None = None,
-            overwrite_drift: bool = False, by_content: bool = False,
+            overwrite_drift: bool = False, by_content: bool = False, by_time: bool = False,
             ignore_state: bool = False, settle: Callable[[float], None] | None = None) -> Context:
     """`settle(seconds)` is called to wait for a recent unanswered request to land
     (apply); without it (diff), such posts are left out of the changes for now."""
@@ -68,12 +68,35 @@ def prepare(plan_path: str | Path, client: Any, *, workspace: str | None = None,
     wanted_now = [d for d in wanted if d.address not in pending]
     # Without settings in the listing (v2.23.0) ownership can only be re-established by
     # channel + instant + content; on current main the marker is required (import may ask more).
-    entries = adopt.match(plan.name, wanted_now, st, lives, by_content=by_content or listed is False)
-    changes = diff.compute(entries, overwrite_drift=overwrite_drift)
+    entries = adopt.match(plan.name, wanted_now, st, lives, by_content=by_content or listed is False,
+                          by_time=by_time)
+    changes = diff.compute(entries, overwrite_drift=overwrite_drift, plan_name=plan.name)
+    changes.notes += _collisions(changes, entries, lives)
     if pending:
         notes.append(f"{len(pending)} post(s) of a recent unanswered request are still settling in Postiz; "
                      "they are left out until the next run")
     return Context(plan, st, channels, wanted, lives, listed, entries, changes, notes)
+
+
+def _collisions(changes: diff.Plan, entries: list[Entry], lives: list[Live]) -> list[diff.Note]:
+    """A create aimed at a channel + instant where Postiz already has a post this plan does
+    not own: often the plan's own post, edited in the dashboard after the state was lost
+    (v2.23.0 lists no marker to recognise it by). Warn before a second one is made."""
+    claimed = {e.live.id for e in entries if e.live is not None}
+    slots: dict[tuple, list[Live]] = {}
+    for lv in lives:
+        if lv.id not in claimed:
+            slots.setdefault((lv.channel_id, lv.at), []).append(lv)
+    notes = []
+    for c in changes.creates:
+        for lv in slots.get((c.desired.channel.id, c.desired.record.at), []):
+            notes.append(diff.Note(
+                c.address, "collision",
+                f"Postiz already has a post on {c.desired.channel.name} at this time, not owned by this plan "
+                f"(post {lv.id}: {lv.content[:60]!r})",
+                "if it is this plan's post edited in the dashboard after the state file was lost, run "
+                "`cliper-sched import PLAN --force --match-time` instead of creating a second one"))
+    return notes
 
 
 # A post moved far away in the dashboard must not look deleted (and be re-created

@@ -2,14 +2,19 @@
 
 `plans/ep12.yaml` -> `plans/ep12.state.json`. It holds no secret, is written
 atomically (planner.fsutil) after every successful change, is sorted and
-indented so teams can commit and review it, and is guarded by a lock file
-(`plans/ep12.state.json.lock`) so two applies of one plan cannot interleave.
+indented so teams can commit and review it, and is guarded by a lock so two
+applies of one plan cannot interleave. The lock file lives in the cache folder
+(keyed by the state file's real path), not beside the plan: on Unix a lock file
+cannot be removed safely after use, and one left in `plans/` would litter the
+user's git working tree.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +23,7 @@ import jsonschema
 
 from planner.errors import UserError
 from planner.fsutil import atomic_write_text
-from planner.reconcile import hooks
+from planner.reconcile import budgetcache, hooks
 from planner.reconcile.records import Record
 
 VERSION = 1
@@ -167,11 +172,28 @@ def load(path: Path, plan_name: str, *, api_url: str | None = None) -> State:
     )
 
 
+def lock_path_for(state_path: Path) -> Path:
+    """One lock file per state file, outside the plan's folder (see the module doc)."""
+    key = hashlib.sha256(str(Path(state_path).resolve()).encode("utf-8")).hexdigest()[:24]
+    name = f"{Path(state_path).name}-{key}.lock"
+    user = getattr(os, "getuid", lambda: 0)()
+    for folder in (budgetcache.cache_dir() / "locks", Path(tempfile.gettempdir()) / f"cliper-sched-{user}"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue  # e.g. a read-only home: fall back to the temp folder
+        if os.access(folder, os.W_OK):
+            return folder / name
+    raise UserError("cannot create a lock file for this plan's state", file=str(state_path),
+                    hint="make $XDG_CACHE_HOME (or ~/.cache) writable, or set CLIPER_SCHED_CACHE_DIR")
+
+
 class Lock:
     """Exclusive lock on one plan's state; a second holder fails fast."""
 
     def __init__(self, state_path: Path):
-        self.path = Path(str(state_path) + ".lock")
+        self.state_path = Path(state_path)
+        self.path = lock_path_for(self.state_path)
         self._lock = filelock.FileLock(str(self.path), timeout=0)
 
     def __enter__(self) -> Lock:
@@ -180,8 +202,8 @@ class Lock:
         except filelock.Timeout:
             raise UserError(
                 "another cliper-sched run is using this plan's state right now",
-                file=str(self.path),
-                hint="wait for it to finish (the lock is released as soon as that process ends)",
+                file=str(self.state_path),
+                hint=f"wait for it to finish (the lock {self.path} is released as soon as that process ends)",
             ) from None
         return self
 

@@ -109,6 +109,7 @@ def render(plan: Plan, *, tz: tzinfo | None = None, counted: int | None = None,
     published = [n for n in plan.notes if n.kind == "published"]
     errors = [n for n in plan.notes if n.kind == "error"]
     adopted = [n for n in plan.notes if n.kind == "adopted"]
+    collisions = [n for n in plan.notes if n.kind == "collision"]
     if published:
         lines.append("")
         lines.append(p(f"Published (history, never changed): {len(published)}", "cyan"))
@@ -127,6 +128,20 @@ def render(plan: Plan, *, tz: tzinfo | None = None, counted: int | None = None,
         lines.append(f"Adopted (already in Postiz, now owned by this plan): {len(adopted)}")
         for n in adopted[:20]:
             lines.append(f"    {n.address}: {n.message}")
+    if collisions:
+        lines.append("")
+        lines.append(p("Possible duplicates (a post already sits at that channel and time):", "yellow", True))
+        for n in collisions:
+            lines.append(f"    {n.address}: {n.message}")
+        lines.append(f"    hint: {collisions[0].hint}")
+    if plan.remarks:
+        lines.append("")
+        lines.append(f"Ownership marker missing (dropped by a dashboard edit): {len(plan.remarks)} post(s); "
+                     "apply puts it back (not counted, edits kept):")
+        for r in plan.remarks[:20]:
+            lines.append(f"    {r.address} (post {r.live.id})")
+        if len(plan.remarks) > 20:
+            lines.append(f"    … and {len(plan.remarks) - 20} more")
     lines.append("")
     if plan.has_changes:
         c = plan.counts()
@@ -144,16 +159,19 @@ def render(plan: Plan, *, tz: tzinfo | None = None, counted: int | None = None,
     return "\n".join(lines)
 
 
-def data(plan: Plan, *, counted: int | None = None, eta_seconds: float | None = None) -> dict:
-    """The same plan as JSON-ready data (`--json`)."""
+def data(plan: Plan, *, counted: int | None = None, eta_seconds: float | None = None,
+         rate_limit: dict | None = None) -> dict:
+    """The same plan as JSON-ready data (`--json`); shape: schemas/changes.schema.json."""
     return {
         "format_version": 1,
         "changes": [c.data() for c in plan.changes],
         "drift": [d.data() for d in plan.drifts],
         "notes": [n.data() for n in plan.notes],
+        "markers_to_restore": [r.address for r in plan.remarks],
         "summary": {**plan.counts(), "drift": len(plan.drifts), "unchanged": plan.noops},
         "counted_requests": counted,
         "eta_seconds": eta_seconds,
+        "rate_limit": rate_limit,
     }
 
 

@@ -166,3 +166,39 @@ def test_unknown_channel_is_a_clear_error(sandbox, plan):
     assert "posts[0].channels" in result.error
     assert "x-main" in result.error  # the hint lists what exists
     assert "Traceback" not in result.error
+
+
+def test_media_is_uploaded_once_per_sha256_and_reused(sandbox, plan):
+    # A fault that never fires counts the matching requests ("seen").
+    sandbox.fault(method="POST", path="/public/v1/upload", action="error", nth=10_000)
+    plan.doc["posts"][1]["media"] = plan.doc["posts"][0]["media"]  # two posts, one video
+    plan.save()
+    assert _apply(plan).exit_code == 0
+    uploads = lambda: sandbox.control("GET", "faults")["faults"][0]["seen"]  # noqa: E731
+    assert uploads() == 2  # 6 posts, 2 distinct files
+    assert len(plan.state()["media"]) == 2
+    plan.doc["posts"][0]["caption"] = "new caption, same video"
+    plan.save()
+    edited = _apply(plan)
+    assert "0 added, 2 changed, 0 destroyed" in edited.output, edited.output
+    assert uploads() == 2  # the edit reuses the uploaded file
+
+
+def test_a_plan_made_from_flags_alone_applies_to_every_provider(sandbox, tmp_path):
+    """Postiz refuses YouTube, TikTok, Instagram, X... posts without their settings: the
+    documented defaults fill them, shown in the diff, and every post is accepted."""
+    from support.workspaces import make_workspace
+
+    ws = make_workspace(tmp_path / "all", clips=2)
+    plan_path = tmp_path / "plans" / "all.yaml"
+    channels = "tiktok-main,youtube-shorts,instagram-reels,x-main,linkedin-page"
+    made = run("plan", str(ws.root), "--start", "2031-05-01 09:00", "--interval", "4h",
+               "--channels", channels, "--timezone", "Europe/Madrid", "-o", str(plan_path))
+    assert made.exit_code == 0, made.error
+    shown = run("diff", str(plan_path))
+    assert "settings.title:" in shown.output and "settings.privacy_level:" in shown.output
+    result = run("apply", str(plan_path), "--auto-approve")
+    assert result.exit_code == 0, result.output + result.error
+    assert "Apply complete! 10 added" in result.output
+    assert len(sandbox.posts()) == 10
+    assert "No changes. Postiz matches the plan." in run("apply", str(plan_path), "--auto-approve").output

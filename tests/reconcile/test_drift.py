@@ -42,7 +42,9 @@ def test_dashboard_edit_is_reported_and_kept_then_overwrite_restores(sandbox, pl
 
     kept = _apply(plan)
     assert kept.exit_code == 0
-    assert _post(sandbox, plan, "clip-01@x-main") == edited  # not reverted
+    kept_post = _post(sandbox, plan, "clip-01@x-main")
+    for key in ("content", "publishDate", "group", "state"):  # not reverted (only our marker is put back)
+        assert kept_post[key] == edited[key]
 
     restored = _apply(plan, "--overwrite-drift")
     assert restored.exit_code == 0, restored.output
@@ -161,3 +163,49 @@ def test_pull_on_a_generated_plan_changes_only_the_pulled_lines(sandbox_main, tm
                if line[:1] in "+-" and not line.startswith(("+++", "---"))]
     assert changed == ["+  overrides:", "+    x-main:", '+      caption: "Corregido a mano ✅ #sql"'], changed
     assert "No changes" in run("diff", str(plan_path)).output
+
+
+def test_marker_dropped_by_a_dashboard_edit_is_put_back_uncounted(sandbox_main, plan):
+    """Saving a post in the Postiz UI drops unknown settings keys, our marker included;
+    apply puts it back (keeping the edit) so a later lost state is still rebuilt by marker."""
+    sandbox = sandbox_main
+    _apply(plan)
+    _edit(sandbox, plan, "clip-01@x-main", content="caption fixed in the dashboard")
+    assert "cliper_sched" not in _post(sandbox, plan, "clip-01@x-main")["settings"]
+
+    diff = run("diff", str(plan), "--detailed-exitcode")
+    assert "Ownership marker missing (dropped by a dashboard edit): 1 post(s)" in diff.output
+    assert diff.exit_code == 0  # not a change to the schedule
+    hits = sandbox.hits()
+    result = _apply(plan)
+    assert result.exit_code == 0, result.output
+    assert "clip-01@x-main: ownership marker put back" in result.output
+    assert sandbox.hits() == hits  # PUT /posts/:id/settings is not counted
+    post = _post(sandbox, plan, "clip-01@x-main")
+    assert '"cliper_sched":"ep12/clip-01@x-main"' in post["settings"].replace(" ", "")
+    assert post["content"] == "caption fixed in the dashboard"  # the dashboard edit is kept
+    assert "ownership marker" not in _apply(plan).output  # done once
+
+    # The caption no longer matches the plan, so only the marker can identify the post.
+    plan.state_path.unlink()
+    imported = run("import", str(plan))
+    assert "Imported 6 post(s)" in imported.output and "(6 by marker" in imported.output, imported.output
+    kept = _apply(plan)
+    assert "! clip-01@x-main was edited in Postiz: kept" in kept.output  # not silently reverted
+    assert len(sandbox.posts()) == 6  # nothing duplicated
+    assert _post(sandbox, plan, "clip-01@x-main")["content"] == "caption fixed in the dashboard"
+
+
+def test_settings_edited_in_the_dashboard_is_drift_restored_uncounted(sandbox_main, plan):
+    sandbox = sandbox_main  # v2.23.0 lists no settings: such an edit is invisible there
+    _apply(plan)
+    _edit(sandbox, plan, "clip-02@x-main", settings={"who_can_reply_post": "following"})
+    diff = run("diff", str(plan))
+    assert "! clip-02@x-main had its settings edited in Postiz: kept" in diff.output
+    assert 'settings.who_can_reply_post: "everyone" → "following"' in diff.output
+    hits = sandbox.hits()
+    restored = _apply(plan, "--overwrite-drift")
+    assert "~ clip-02@x-main: settings updated" in restored.output, restored.output
+    assert sandbox.hits() == hits
+    assert '"who_can_reply_post":"everyone"' in _post(sandbox, plan, "clip-02@x-main")["settings"].replace(" ", "")
+    assert "No changes" in run("diff", str(plan)).output and "drift" not in run("diff", str(plan)).output

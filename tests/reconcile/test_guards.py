@@ -57,32 +57,36 @@ def test_small_deletes_need_no_flag(sandbox_main, plan):
     assert run("apply", str(plan), "--auto-approve").exit_code == 0
 
 
-def test_destroy_deletes_owned_unpublished_posts_only(sandbox_main, plan):
+def test_destroy_deletes_owned_unpublished_posts_only(sandbox, plan):
     from planner.postiz.client import PostizClient
     from planner.postiz.models import PostEntry
     from planner.reconcile.normalize import instant
 
     run("apply", str(plan), "--auto-approve")
-    client = PostizClient(sandbox_main.api_url, sandbox_main.api_key)
+    client = PostizClient(sandbox.api_url, sandbox.api_key)
     linkedin = next(c for c in client.list_channels() if c.provider == "linkedin")
     client.create_posts(instant("2031-03-01T15:00:00Z"), [PostEntry(linkedin.id, "not ours")])
-    sandbox_main.control("POST", "clock", {"now": "2031-03-01T14:30:00.000Z"})
-    sandbox_main.control("POST", "publish")  # clip-01 is published now
+    sandbox.control("POST", "clock", {"now": "2031-03-01T14:30:00.000Z"})
+    sandbox.control("POST", "publish")  # clip-01 is published now
     cancelled = run("destroy", str(plan), input="no\n")
     assert "Destroy cancelled." in cancelled.output and cancelled.exit_code == 1
-    assert len(sandbox_main.posts()) == 7
+    assert len(sandbox.posts()) == 7
     result = run("destroy", str(plan), "--auto-approve")
     assert result.exit_code == 0, result.output
     assert "Destroy complete! 4 destroyed." in result.output
-    left = sandbox_main.posts()
+    left = sandbox.posts()
     assert sorted(p["content"] for p in left) == sorted(
         ["not ours", "Clip 1: bases de datos sin miedo #shorts", "Clip 1: bases de datos sin miedo #shorts"])
     assert all(p["state"] == "PUBLISHED" for p in left if p["content"] != "not ours")
+    again = run("destroy", str(plan), "--auto-approve")
+    assert again.exit_code == 0 and "Nothing to destroy" in again.output
+    assert "Published (history, never changed): 2" in again.output
+    assert len(sandbox.posts()) == 3
 
 
 def test_apply_json_reports_plan_and_result(sandbox_main, plan):
     needs = run("apply", str(plan), "--json")
-    assert needs.exit_code == 2 and "--auto-approve" in needs.output + needs.error
+    assert needs.exit_code != 0 and "--auto-approve" in needs.output + needs.error  # 1 via main: test_exit_codes
     out = run("apply", str(plan), "--json", "--auto-approve")
     data = json.loads(out.output)
     assert data["plan"]["summary"]["add"] == 6

@@ -180,3 +180,34 @@ def test_state_of_another_plan_is_an_error(sandbox, plan):
     assert result.exit_code == 1
     assert "belongs to plan 'ep07', not 'ep12'" in result.error
     assert os.fspath(plan.state_path) in result.error
+
+
+def test_lost_state_and_a_dashboard_edit_on_v2_23_0_warns_then_imports_by_time(sandbox_factory, env, plan):
+    """v2.23.0 lists no settings, so no marker: after losing the state, a post whose caption
+    was edited in the dashboard matches nothing. apply must not quietly make a second one."""
+    box = sandbox_factory(compat="v2.23.0")
+    env(box)
+    _apply(plan)
+    post_id = plan.state()["posts"]["clip-01@x-main"]["post_id"]
+    box.control("POST", f"posts/{post_id}/dashboard-edit", {"content": "edited in the dashboard"})
+    plan.state_path.unlink()
+
+    diff = run("diff", str(plan))
+    assert "Possible duplicates (a post already sits at that channel and time):" in diff.output
+    assert f"clip-01@x-main: Postiz already has a post on x-main at this time, not owned by this plan (post {post_id}" \
+        in diff.output
+    assert "--match-time" in diff.output
+
+    plain = run("import", str(plan))
+    assert "Imported 5 post(s)" in plain.output and "clip-01@x-main" in plain.output  # listed as missing
+    imported = run("import", str(plan), "--force", "--match-time")
+    assert imported.exit_code == 0, imported.output + imported.error
+    assert "Imported 6 post(s)" in imported.output and "1 by channel + time only" in imported.output
+    assert f"clip-01@x-main: post {post_id}, caption in Postiz: 'edited in the dashboard'" in imported.output
+
+    kept = _apply(plan)
+    assert "! clip-01@x-main was edited in Postiz: kept" in kept.output
+    assert len(box.posts()) == 6
+    assert run("pull", str(plan)).exit_code == 0
+    assert "edited in the dashboard" in plan.path.read_text()
+    _assert_converged(box, plan)
