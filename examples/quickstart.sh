@@ -27,14 +27,15 @@ echo "==> Starting the sandbox (a local Postiz-compatible API) on port $port"
 # the trap below would leave the server running.
 "$py" -m planner sandbox --port "$port" --db "$work/sandbox.db" --api-key "$key" --quiet > "$work/sandbox.log" 2>&1 &
 sandbox_pid=$!
-trap 'kill "$sandbox_pid" 2>/dev/null || true' EXIT INT TERM
+# Stop the sandbox on the way out, and wait until it has really gone.
+trap 'kill "$sandbox_pid" 2>/dev/null; wait "$sandbox_pid" 2>/dev/null || true' EXIT INT TERM
 
 export POSTIZ_API_URL="http://127.0.0.1:$port/api"
 export POSTIZ_API_KEY_FILE="$key_file"
 i=0
 until cs doctor > /dev/null 2>&1; do
   i=$((i + 1))
-  if [ "$i" -gt 50 ]; then echo "the sandbox did not start; see $work/sandbox.log" >&2; exit 1; fi
+  if [ "$i" -gt 150 ]; then echo "the sandbox did not start; see $work/sandbox.log" >&2; exit 1; fi
   sleep 0.2
 done
 
