@@ -6,6 +6,11 @@ Builds the workspace in a temp folder (tiny MP4s, CLIPER's clips_copys.json),
 then runs `cliper-sched plan` and `cliper-sched validate` each in a fresh
 Python process and prints wall time, time per 1,000 clips and peak memory
 (max RSS of that process). Target: well under a second per 1,000 clips.
+
+Measured 2026-11-26 on the 2-core dev machine while other test suites ran
+(load 2-4), per 1,000 clips: plan 0.18-0.31 s, validate 0.15-0.27 s, peak RSS
+126 / 152 MiB (before the schema check was compiled and the cycle collector
+paused during YAML work: plan 0.49 s, validate 0.55 s).
 """
 
 from __future__ import annotations

@@ -4,8 +4,11 @@ Times are computed in the plan's IANA time zone. Weekly slots and whole-day
 intervals (`d`, `w`) keep their wall-clock time across DST changes (09:00 stays
 09:00); minute and hour intervals (`m`, `h`) are elapsed time (a 4h interval
 is always 4 real hours apart). A wall-clock time that does not exist (inside a
-spring-forward gap) moves forward by the gap; an ambiguous one (autumn) takes
-its first occurrence.
+spring-forward gap, e.g. 02:30 when clocks jump from 02:00 to 03:00) moves
+forward by the gap (03:30) on that day only: the next day is 02:30 again. If it
+then falls on another slot of the same day, that slot is used once. An
+ambiguous one (01:30 when clocks go back from 02:00 to 01:00) takes its first
+occurrence (the summer-time one), so it is posted once, not twice.
 """
 
 from __future__ import annotations
@@ -83,16 +86,27 @@ def localize(wall: datetime, tz: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)
 
 
-def parse_start(text: str, tz: ZoneInfo) -> datetime:
-    """'2026-12-01 09:00' (wall clock in `tz`) or with an explicit offset."""
+def start_wall_clock(text: str, tz: ZoneInfo) -> datetime:
+    """The start as a naive wall-clock time in `tz`, before any DST adjustment."""
     try:
         value = datetime.fromisoformat(str(text).strip())
     except ValueError as exc:
         raise CadenceError(f"{text!r} is not a date and time; write it as 'YYYY-MM-DD HH:MM', "
                            "e.g. '2026-12-01 09:00'") from exc
-    if value.tzinfo is None:
-        return localize(value, tz)
-    return value.astimezone(tz)
+    return value if value.tzinfo is None else value.astimezone(tz).replace(tzinfo=None)
+
+
+def parse_start(text: str, tz: ZoneInfo) -> datetime:
+    """'2026-12-01 09:00' (wall clock in `tz`) or with an explicit offset."""
+    value = datetime.fromisoformat(str(text).strip()) if _has_offset(text) else None
+    return value.astimezone(tz) if value is not None else localize(start_wall_clock(text, tz), tz)
+
+
+def _has_offset(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(str(text).strip()).tzinfo is not None
+    except ValueError:
+        return False
 
 
 def parse_clock(text: str) -> time:
@@ -129,6 +143,8 @@ class Cadence:
     # A start from a committed rules file is a lower bound (the file outlives its
     # date); a --start typed on the command line that is already past is a mistake.
     start_is_floor: bool = False
+    # The start as the user wrote it on the wall clock (02:30 even if that day it is 03:30).
+    start_wall: datetime | None = None
 
     def is_blackout(self, day: date) -> bool:
         return any(a <= day <= b for a, b in self.blackout)
@@ -145,18 +161,29 @@ class Cadence:
     def _candidates(self, start: datetime) -> Iterator[datetime]:
         tz = self.timezone
         if self.interval is not None:
-            moment = start.astimezone(tz)
+            # Step k from the start, never from the previous slot: a slot moved out of
+            # a DST gap (02:30 -> 03:30) must not drag every later day to 03:30.
+            wall = self.start_wall if self.start_wall is not None and self.start is not None \
+                else start.astimezone(tz).replace(tzinfo=None)
+            days, seconds = timedelta(days=self.interval.days), timedelta(seconds=self.interval.seconds)
             limit = start + timedelta(days=_MAX_DAYS_AHEAD)
-            while moment < limit:
+            k = 0
+            while True:
+                moment = localize(wall + k * days, tz) if days else start
+                moment = (moment.astimezone(UTC) + k * seconds).astimezone(tz)
+                if moment >= limit:
+                    return
                 yield moment
-                moment = self.interval.add_to(moment, tz)
-            return
+                k += 1
         first_day = start.astimezone(tz).date()
         for n in range(_MAX_DAYS_AHEAD):
             day = first_day + timedelta(days=n)
+            seen: set[datetime] = set()
             for clock in sorted(set(self.weekly.get(day.weekday(), []))):
                 moment = localize(datetime.combine(day, clock), tz)
-                if moment >= start:
+                # 02:30 in a spring-forward gap becomes 03:30: if 03:30 is a slot too, one post.
+                if moment >= start and moment not in seen:
+                    seen.add(moment)
                     yield moment
 
     def slots(self, count: int, channels: list[str], now: datetime) -> list[datetime]:
@@ -184,6 +211,8 @@ class Cadence:
                 continue
             effective = [(ch, (self.offsets[ch].add_to(moment, tz) if ch in self.offsets else moment))
                          for ch in channels or [""]]
+            if any(t <= now for _, t in effective):  # a negative offset must not reach into the past
+                continue
             days = [(ch, t.astimezone(tz).date()) for ch, t in effective]
             if any(self.is_blackout(d) for _, d in days):
                 continue

@@ -9,11 +9,14 @@ YAML line it points at.
 from __future__ import annotations
 
 import difflib
+import gc
 import json
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import fastjsonschema
 import yaml
 from jsonschema import Draft202012Validator
 
@@ -62,15 +65,50 @@ class Document:
         return self.lines.get((), None)
 
 
+@contextmanager
+def no_cycle_collection():
+    """Pause Python's cycle collector while building a big tree of YAML nodes.
+
+    Hundreds of thousands of new, acyclic objects trigger full collections over
+    and over: on a 10,000-post plan that was two thirds of the parsing time.
+    Reference counting still frees everything; cycles wait until the end.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     problems: list[Problem] = []
     loader = _Loader(text)
+    try:
+        with no_cycle_collection():
+            return _parse(loader, text, file, problems)
+    finally:
+        loader.dispose()
+
+
+class _TooManyAliases(Exception):
+    pass
+
+
+def _parse(loader, text: str, file: str, problems: list[Problem]) -> tuple[Document | None, list[Problem]]:
     try:
         node = loader.get_single_node()
         if node is None:
             return None, [Problem("the file is empty", file=file)]
         lines: dict[Path_, int] = {}
-        data = _build(loader, node, (), lines, problems, file)
+        # Each node is built once per place it appears: * aliases repeat work, and a
+        # few lines of nested aliases ("billion laughs") would expand without end.
+        builder = _Builder(loader, lines, problems, file, budget=10 * len(text) + 10_000)
+        data = builder.build(node, ())
+    except _TooManyAliases:
+        return None, [Problem("too many YAML aliases (*name): the file expands to far more data than it holds",
+                              file=file, hint="write the values out instead of using &anchors and *aliases")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or exc.context or "invalid YAML"
@@ -81,46 +119,62 @@ def parse_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
                               line=(mark.line + 1) if mark else None, hint=hint)]
     except yaml.YAMLError as exc:
         return None, [Problem(f"YAML error: {exc}", file=file)]
-    finally:
-        loader.dispose()
     return Document(data, lines), problems
 
 
 _STR = "tag:yaml.org,2002:str"
+_PLAIN_COLLECTIONS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
-def _build(loader, node, path, lines, problems, file):
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # YAML merge keys (<<)
+class _Builder:
+    """YAML nodes -> plain data, recording the line of every path."""
+
+    def __init__(self, loader, lines, problems, file, budget: int):
+        self.loader, self.lines, self.problems, self.file, self.budget = loader, lines, problems, file, budget
+
+    def unsupported_tag(self, node, path) -> None:
+        self.problems.append(Problem(f"unsupported YAML tag {node.tag!r}: only plain values are allowed",
+                                     file=self.file, line=node.start_mark.line + 1,
+                                     path=render_path(path) or None, hint="remove the '!' tag"))
+
+    def build(self, node, path):
+        self.budget -= 1
+        if self.budget < 0:
+            raise _TooManyAliases
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_COLLECTIONS:
+            self.unsupported_tag(node, path)  # e.g. !!python/object/apply on a list: never built
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag == _STR:  # most values: skip the generic constructor (big plans)
+            return node.value
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError:
+            self.unsupported_tag(node, path)
+            return None
+
+    def mapping(self, node, path):
+        self.loader.flatten_mapping(node)  # YAML merge keys (<<)
         out = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem("a key must be a plain name", file=file,
-                                        line=key_node.start_mark.line + 1, path=render_path(path) or None))
+                self.problems.append(Problem("a key must be a plain name", file=self.file,
+                                             line=key_node.start_mark.line + 1, path=render_path(path) or None))
                 continue
             # Keys are names: keep their text (`on:` stays "on", `123:` stays "123").
             key = key_node.value
             if key in out:
-                problems.append(Problem(f"'{key}' appears twice here; the second one would silently win",
-                                        file=file, line=key_node.start_mark.line + 1,
-                                        path=render_path(path) or None, hint="keep only one of them"))
+                self.problems.append(Problem(f"'{key}' appears twice here; the second one would silently win",
+                                             file=self.file, line=key_node.start_mark.line + 1,
+                                             path=render_path(path) or None, hint="keep only one of them"))
                 continue
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _build(loader, value_node, path + (key,), lines, problems, file)
+            self.lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = self.build(value_node, path + (key,))
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, path + (i,), lines, problems, file) for i, item in enumerate(node.value)]
-    if node.tag == _STR:  # most values: skip the generic constructor (big plans)
-        return node.value
-    try:
-        return loader.construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError as exc:
-        problems.append(Problem(f"unsupported YAML tag {node.tag!r}: only plain values are allowed",
-                                file=file, line=node.start_mark.line + 1, path=render_path(path) or None,
-                                hint="remove the '!' tag"))
-        del exc
-        return None
 
 
 @cache
@@ -147,10 +201,26 @@ def _type_name(value) -> str:
     return "text"
 
 
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(load_schema(name))
+
+
+@cache
+def _quick_check(name: str):
+    """The schema compiled to Python code: ~30x faster than jsonschema on a clean
+    10,000-post plan. It only says yes or no; jsonschema, the reference, explains."""
+    return fastjsonschema.compile(load_schema(name))
+
+
 def schema_problems(doc: Document, schema_name: str, file: str) -> list[Problem]:
     """Every schema violation, deepest first per location, in document order."""
-    schema = load_schema(schema_name)
-    validator = Draft202012Validator(schema)
+    try:
+        _quick_check(schema_name)(doc.data)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        pass  # explained below, in a creator's words
+    validator = _validator(schema_name)
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     errors = sorted(validator.iter_errors(doc.data), key=lambda e: (doc.line(e.absolute_path) or 0, list(map(str, e.absolute_path))))

@@ -7,9 +7,10 @@
 Where the workspace is (`Plan.workspace`), first match wins:
 1. the `workspace=` argument (`--workspace` on the command line), else the
    `CLIPER_WORKSPACE` environment variable;
-2. `source.workspace` relative to the plan file's folder (what `plan -o` writes);
-3. `source.workspace` relative to the current folder (what `plan > file` writes
-   when run from elsewhere);
+2. `source.workspace` relative to the plan file's folder (what `plan -o FILE`
+   and `plan > FILE` write);
+3. `source.workspace` relative to the current folder (what `plan` writes when
+   its stdout is not a file it can name, e.g. a pipe);
 4. otherwise the plan-folder-relative path, which does not exist: `validate`
    then reports the media as missing, with this list as the hint.
 """
@@ -28,7 +29,14 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from planner.cadence import CadenceError, Duration, load_zone, localize, parse_duration
-from planner.docload import Document, parse_yaml, read_text, render_path, schema_problems
+from planner.docload import (
+    Document,
+    no_cycle_collection,
+    parse_yaml,
+    read_text,
+    render_path,
+    schema_problems,
+)
 from planner.errors import Problem, UserError
 
 PLAN_VERSION = 1
@@ -299,8 +307,9 @@ def dump_plan(document: dict, header: str) -> str:
     """YAML text of `document` (top-level keys in contract order) after `header` as comments."""
     ordered = {k: document[k] for k in TOP_ORDER if k in document}
     ordered.update({k: v for k, v in document.items() if k not in ordered})
-    body = yaml.dump(ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     width=1 << 30, default_flow_style=False)
+    with no_cycle_collection():
+        body = yaml.dump(ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                         width=1 << 30, default_flow_style=False)
     body = _ASTRAL_ESCAPE.sub(lambda m: m.group(1) + chr(int(m.group(2), 16)), body)
     # A blank line between posts keeps diffs and reviews readable.
     head, sep, rest = body.partition("\n- key:")

@@ -121,6 +121,11 @@ def max_length(identifier: str, settings: dict | None = None) -> int | None:
 
 def missing_settings(identifier: str, settings: dict) -> list[str]:
     """Human messages for required settings that are missing or invalid (`[]` = fine)."""
+    return [message for _name, message in settings_problems(identifier, settings)]
+
+
+def settings_problems(identifier: str, settings: dict) -> list[tuple[str, str]]:
+    """(setting name, message) for each required setting missing or invalid."""
     provider = PROVIDERS.get(identifier)
     if provider is None:
         return []
@@ -128,11 +133,11 @@ def missing_settings(identifier: str, settings: dict) -> list[str]:
     if identifier == "x" and settings.get("post_type") == "article":
         required = {"article_title": Setting(check=_text_between(1, None), describe="text"),
                     "article_status": Setting(("draft", "published"))}
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     for name, rule in required.items():
         if name not in settings or settings[name] is None:
             what = rule.describe or "one of " + ", ".join(rule.allowed or ())
-            out.append(f"{name} is required by {identifier} ({what})")
+            out.append((name, f"{name} is required by {identifier}: {what}"))
             continue
         value = settings[name]
         if rule.allowed is not None and value not in rule.allowed:
@@ -140,9 +145,9 @@ def missing_settings(identifier: str, settings: dict) -> list[str]:
             extra = ""
             if isinstance(value, bool) and ("yes" in rule.allowed or "no" in rule.allowed):
                 extra = ' (YAML reads a bare yes/no as true/false: write "yes" or "no" in quotes)'
-            out.append(f"{name}: {shown!r} is not allowed; use one of {', '.join(rule.allowed)}{extra}")
+            out.append((name, f"{name}: {shown!r} is not allowed; use one of {', '.join(rule.allowed)}{extra}"))
         elif rule.check is not None and (msg := rule.check(value)):
-            out.append(f"{name} {msg}")
+            out.append((name, f"{name} {msg}"))
     return out
 
 

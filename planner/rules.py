@@ -24,10 +24,17 @@ from planner.cadence import (
     parse_clock,
     parse_duration,
     parse_start,
+    start_wall_clock,
 )
 from planner.docload import parse_yaml, read_text, schema_problems
 from planner.errors import Problem, UserError
-from planner.providers import title_from_caption, utf16_length
+from planner.providers import (
+    PROVIDERS,
+    default_settings,
+    settings_problems,
+    title_from_caption,
+    utf16_length,
+)
 
 TEMPLATE_FIELD = re.compile(r"\{(\w+)(?::(\d+))?\}")
 TEMPLATE_NAMES = ("caption", "text", "hashtags", "title", "clip", "key", "video_title", "video_id", "name")
@@ -151,6 +158,13 @@ def check_rules(rules: Rules, line_of=lambda *p: None) -> list[Problem]:
         for key, tpl in ch.settings_templates.items():
             for msg in template_problems(tpl):
                 bad(("channels", ref, "settings_templates", key), msg)
+        if ch.provider in PROVIDERS and ch.settings:
+            # A value written in the rules file and wrong is a mistake here, not later in
+            # every post of the plan. (A missing one is only a warning: the plan may add it.)
+            given = {**default_settings(ch.provider, "caption"), **ch.settings}
+            for name, msg in settings_problems(ch.provider, given):
+                if name in ch.settings:
+                    bad(("channels", ref, "settings", name), msg.removeprefix(f"{name}: "))
     return problems
 
 
@@ -202,6 +216,7 @@ def make_cadence(rules: Rules, channels: list[str], *, strict_start: bool = True
     return Cadence(
         timezone=tz,
         start=parse_start(rules.start, tz) if rules.start else None,
+        start_wall=start_wall_clock(rules.start, tz) if rules.start else None,
         interval=parse_duration(rules.interval) if rules.interval else None,
         weekly=weekly if rules.interval is None else {},
         max_per_day=rules.max_per_day,

@@ -10,6 +10,8 @@ import difflib
 import os
 from datetime import datetime
 
+import filetype
+
 from planner.errors import Problem
 from planner.fsutil import sha256_file
 from planner.planfile import Plan, read_plan
@@ -58,9 +60,19 @@ def check_plan(plan: Plan, *, now: datetime) -> list[Problem]:
                 + (f" (did you mean '{close[0]}'?)" if close else "") + ": lengths and settings are not checked",
                 hint="known: " + ", ".join(sorted(PROVIDERS)), severity="warning")
 
+    if not plan.posts:
+        add("posts", "the plan has no posts: applied, it would delete every post it made before",
+            hint="to remove them all on purpose use `cliper-sched destroy`", severity="warning")
     _check_media(plan, add)
 
     seen_minute: dict[tuple[str, datetime], str] = {}
+    # The same problem on several channels of one post is one line naming them all.
+    per_channel: dict[tuple[str, str, str | None], list[str]] = {}
+
+    def on(ref: str, path: str, message: str, hint: str | None = None) -> None:
+        per_channel.setdefault((path, message, hint), []).append(ref)
+    # A setting missing for a whole channel is one problem, not one per post.
+    missing: dict[tuple[str, str, str], list[str]] = {}
     for target in plan.targets():
         post, ref = target.post, target.channel_ref
         base = f"posts[{post.index}]"
@@ -68,19 +80,19 @@ def check_plan(plan: Plan, *, now: datetime) -> list[Problem]:
         at_path = f"{base}.overrides.{ref}.at" if ov and ov.at else f"{base}.at"
         caption_path = f"{base}.overrides.{ref}.caption" if ov and ov.caption is not None else f"{base}.caption"
         if target.at <= now:
-            add(at_path, f"{target.at.isoformat()} is in the past (on {ref}): Postiz would publish it immediately",
-                hint="move it to a future time, or remove the post if it was already published")
+            on(ref, at_path, f"{target.at.isoformat()} is in the past: Postiz would publish it immediately",
+               hint="move it to a future time, or remove the post if it was already published")
         minute = target.at.replace(second=0, microsecond=0)
         slot = (ref, minute)
         if slot in seen_minute:
-            add(at_path, f"{ref} already gets {seen_minute[slot]} at {minute.isoformat()}: two posts in the same minute",
-                hint="move one of them, or give the channel an offset")
+            on(ref, at_path, f"{seen_minute[slot]} is already at {minute.isoformat()}: two posts in the same minute",
+               hint="move one of them, or give the channel an offset")
         else:
             seen_minute[slot] = post.key
         cfg = plan.channels.get(ref)
         provider = cfg.provider if cfg and cfg.provider in PROVIDERS else None
         for msg in caption_warnings(target.caption, provider):
-            add(caption_path, f"{msg} (on {ref})")
+            on(ref, caption_path, msg)
         if provider is None:
             continue
         if PROVIDERS[provider].needs_media and post.media is None:
@@ -89,10 +101,41 @@ def check_plan(plan: Plan, *, now: datetime) -> list[Problem]:
         for msg in missing_settings(provider, settings):
             where = f"{base}.overrides.{ref}.settings" if ov and ov.settings else (
                 f"channels.{ref}.settings" if cfg and cfg.settings else f"channels.{ref}")
-            add(where, f"{msg} (post {post.key} on {ref})",
-                hint=f"set it under channels.{ref}.settings for every post, or in this post's overrides")
+            missing.setdefault((where, msg, ref), []).append(post.key)
+    for (path, message, hint), refs in per_channel.items():
+        add(path, f"{message} (on {', '.join(refs)})", hint=hint)
+    for (where, msg, ref), keys in missing.items():
+        posts = f"post {keys[0]}" if len(keys) == 1 else f"{len(keys)} posts: {keys[0]} ... {keys[-1]}"
+        add(where, f"{msg} ({posts} on {ref})",
+            hint=f"set it under channels.{ref}.settings for every post, or in a post's overrides")
     problems.sort(key=lambda p: (p.line or 0, p.path or ""))
     return problems
+
+
+# What Postiz takes in a post, by sniffed type (API.md 5.1: upload allow-list and size
+# limits; 5.1 gotchas: AVIF, BMP and TIFF upload but cannot be used in a post).
+POSTABLE_TYPES = {"video/mp4", "image/jpeg", "image/png", "image/gif", "image/webp"}
+MAX_VIDEO_BYTES = 1 << 30  # 1 GiB
+MAX_IMAGE_BYTES = 10 << 20  # 10 MiB
+
+
+def media_problem(path, size: int) -> tuple[str, str] | None:
+    """(why, hint) when Postiz would refuse this file as post media; None = fine."""
+    try:
+        kind = filetype.guess_mime(str(path))
+    except OSError as exc:
+        return f"cannot read the media file ({exc.strerror or exc})", "check the file's permissions"
+    if kind not in POSTABLE_TYPES:
+        found = f" (it is {kind})" if kind else ""
+        return (f"{path.name} is not an MP4 video or a JPEG/PNG/GIF/WebP image{found}: Postiz refuses it",
+                "Postiz looks at the bytes, not the name; point media.path at the exported .mp4")
+    if kind.startswith("video/") and size > MAX_VIDEO_BYTES:
+        return (f"{path.name} is {size / (1 << 30):.1f} GB: over Postiz's 1 GB upload limit for videos",
+                "re-export the clip shorter or at a lower bitrate")
+    if kind.startswith("image/") and size > MAX_IMAGE_BYTES:
+        return (f"{path.name} is {size / (1 << 20):.1f} MB: over Postiz's 10 MB upload limit for images",
+                "save the image smaller")
+    return None
 
 
 def _check_media(plan: Plan, add) -> None:
@@ -106,6 +149,10 @@ def _check_media(plan: Plan, add) -> None:
             add(where, f"media file not found: {path}",
                 hint="the workspace is looked up with --workspace / CLIPER_WORKSPACE, then source.workspace "
                      "relative to the plan's folder, then relative to the current folder")
+            continue
+        refused = media_problem(path, path.stat().st_size)
+        if refused:
+            add(where, refused[0], hint=refused[1])
             continue
         if post.media.sha256:
             key = str(path)

@@ -96,7 +96,11 @@ def _single(folder: Path) -> VideoFolder:
 
 
 def pick_video(videos: list[VideoFolder], wanted: str | None) -> VideoFolder:
-    """The one video to plan: the only one, or the one `--video` names."""
+    """The one video to plan: the only one, or the one `--video` names.
+
+    `--video` takes the folder name, or any part of it that only one video
+    contains (case-insensitive): `--video "ep 12"`, `--video h7KqZ2mWx9E`.
+    """
     if wanted is None:
         if len(videos) == 1:
             return videos[0]
@@ -110,10 +114,12 @@ def pick_video(videos: list[VideoFolder], wanted: str | None) -> VideoFolder:
     close = [v for v in videos if wanted.casefold() in v.video_id.casefold()]
     if len(close) == 1:
         return close[0]
-    choices = "\n".join(f"  {v.video_id}" for v in (close or videos))
-    raise UserError(f"--video {_quote(wanted)}: no such video in {videos[0].workspace}"
-                    + (" (several match)" if len(close) > 1 else ""),
-                    hint=f"the videos are:\n{choices}")
+    choices = "\n".join(f"  --video {_quote(v.video_id)}" for v in (close or videos))
+    if close:
+        raise UserError(f"--video {_quote(wanted)}: {len(close)} videos in {videos[0].workspace} match",
+                        hint=f"give more of the name; one of:\n{choices}")
+    raise UserError(f"--video {_quote(wanted)}: no such video in {videos[0].workspace}",
+                    hint=f"one of:\n{choices}")
 
 
 def _quote(text: str) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from planner.cliper.locate import COPYS, VideoFolder
 from planner.cliper.mp4check import mp4_problem
 from planner.errors import Problem
+from planner.validate import MAX_VIDEO_BYTES
 
 CLIP_NAME = re.compile(r"^(\d+)\.mp4$")
 LEGACY_NAME = re.compile(r"(?:^|_)clip_(\d{3,})(?:_(?:9x16|1x1|16x9))?(?:_subs)?\.mp4$")
@@ -160,6 +161,8 @@ def read_video(source: VideoFolder) -> VideoContent:
             problems.append(Problem(f"clip {cid}: cannot read the video ({exc.strerror or exc})", file=_display(path)))
             continue
         bad = mp4_problem(path, size)
+        if bad is None and size > MAX_VIDEO_BYTES:
+            bad = f"the video is {size / (1 << 30):.1f} GB, over Postiz's 1 GB upload limit"
         if bad:
             problems.append(Problem(f"clip {cid}: {bad}", file=_display(path),
                                     hint="re-export this clip with CLIPER, or delete the file to leave the clip out"))

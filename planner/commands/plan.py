@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shlex
+import stat
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from planner.cliper.reader import read_video
 from planner.errors import Problem, UserError
 from planner.fsutil import atomic_write_text, sha256_file
 from planner.planfile import dump_plan
+from planner.providers import PROVIDERS, default_settings, missing_settings
 from planner.rules import (
     ChannelRule,
     Rules,
@@ -60,22 +64,85 @@ def _report(problems: list[Problem]) -> None:
             warn(p.render())
 
 
-def _command_line(workspace: str, opts: dict) -> str:
-    parts = ["cliper-sched", "plan", workspace]
+PATH_FLAGS = ("--rules", "-o")
+
+
+def _absolute(path: str | os.PathLike) -> Path:
+    return Path(os.path.abspath(os.path.expanduser(path)))
+
+
+def shown_path(path: str | os.PathLike, base: Path) -> str | None:
+    """`path` for a file meant for git: relative to `base`, or `~/...`; None when
+    only the machine's absolute path would do (/tmp/x seen from /work/repo)."""
+    full, base = _absolute(path), _absolute(base)
+    if full.is_relative_to(base) and base != Path(base.anchor):  # from /, "tmp/x" is /tmp/x
+        return full.relative_to(base).as_posix() or "."
+    home = Path.home()
+    if full.is_relative_to(home) and not base.is_relative_to(home):
+        return "~/" + full.relative_to(home).as_posix()
+    try:
+        if os.path.commonpath([full, base]) == full.anchor:  # would climb to the root: a machine path
+            return None
+        return Path(os.path.relpath(full, base)).as_posix()
+    except ValueError:  # another drive on Windows
+        return None
+
+
+def _quote_path(text: str) -> str:
+    # shlex would quote the ~ too, and then the shell would not expand it.
+    return "~/" + shlex.quote(text[2:]) if text.startswith("~/") else shlex.quote(text)
+
+
+def header_paths(paths: list[str | os.PathLike], plan_file: Path | None) -> tuple[str, dict]:
+    """(how to read them, {path: shown}) for the header: relative to the current
+    folder when that works for every path, else to the plan's own folder."""
+    bases = [("", Path.cwd())]
+    if plan_file is not None:
+        bases.append((" (run in this file's folder)", _absolute(plan_file).parent))
+    for note, base in bases:
+        shown = {p: shown_path(p, base) for p in paths}
+        if all(v is not None for v in shown.values()):
+            return note, {p: _quote_path(v) for p, v in shown.items()}
+    # Nothing in common with either folder: elide the machine part rather than commit it.
+    return bases[-1][0], {p: _quote_path(v if v is not None else ".../" + Path(p).name) for p, v in shown.items()}
+
+
+def _command_line(workspace: str, opts: dict, shown: dict) -> str:
+    parts = ["cliper-sched", "plan", shown[workspace]]
     for flag, value in opts.items():
         if value is None or value is False:
             continue
-        parts.append(flag) if value is True else parts.extend([flag, str(value)])
-    return shlex.join(parts)
+        if value is True:
+            parts.append(flag)
+        else:
+            parts += [flag, shown[value] if flag in PATH_FLAGS else shlex.quote(str(value))]
+    return " ".join(parts)
+
+
+def stdout_file() -> Path | None:
+    """The file stdout is redirected to (`plan ... > plans/ep12.yaml`), when it is one."""
+    try:
+        fd = sys.stdout.fileno()
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        target = Path(os.readlink(f"/proc/self/fd/{fd}"))  # Linux; elsewhere: unknown
+        return target if os.path.samestat(target.stat(), st) else None
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return None
 
 
 @click.command("plan")
 @click.argument("workspace", type=click.Path(path_type=str))
-@click.option("--video", help="Which video to plan when the workspace holds several (its output/<video>/ folder name).")
+@click.option("--video", help="Which video to plan when the workspace holds several: its output/<video>/ folder "
+              "name, or any part of it no other video has (case-insensitive), e.g. 'ep 12' or the YouTube id.")
 @click.option("--start", help="First post time, 'YYYY-MM-DD HH:MM' in --timezone. Default: the first slot after now.")
-@click.option("--interval", help="Time between posts: a number and m, h, d or w (e.g. 4h, 1d).")
+@click.option("--interval", help="Time between posts: a number and m, h, d or w (e.g. 4h, 1d). d and w keep "
+              "the wall-clock time across DST changes; m and h are elapsed time.")
 @click.option("--channels", "channels", help="Comma-separated channel names or integration ids, e.g. tiktok-main,youtube-shorts.")
-@click.option("--timezone", help="IANA time zone, e.g. America/Mexico_City (default: the rules file's, else UTC).")
+@click.option("--timezone", help="IANA time zone, e.g. America/Mexico_City (default: the rules file's, else UTC). "
+              "A time skipped by a DST change (02:30 when clocks jump to 03:00) posts at 03:30 that day; "
+              "a time that happens twice posts once, the first time.")
 @click.option("--rules", "rules_file", type=click.Path(path_type=str), help="Rules file (weekly slots, daily cap, blackout dates, per-channel settings); flags override it.")
 @click.option("--order", type=click.Choice(ORDERS), help="Clip order: CLIPER's, or best first by a CLIPER score.")
 @click.option("--max-per-day", type=click.IntRange(min=1), help="At most N posts per day on each channel.")
@@ -122,6 +189,8 @@ def _plan(workspace, video, start, interval, channels, timezone, rules_file, ord
         warn("no time zone given (--timezone or `timezone:` in the rules file): the schedule is in UTC")
 
     source = pick_video(find_videos(Path(workspace)), video)
+    if video is not None and video != source.video_id:
+        warn(f"--video {shlex.quote(video)}: planning {source.video_id!r}")
     content = read_video(source)
     _report(content.problems)
     if content.errors:
@@ -155,7 +224,9 @@ def _plan(workspace, video, start, interval, channels, timezone, rules_file, ord
         raise UserError(f"{shown_folder}: no clip has both a video and a caption; nothing to schedule",
                         hint="run CLIPER's caption step, or use --include-uncaptioned --caption-template '...'")
 
-    base = Path(output).resolve().parent if output else Path.cwd()
+    # Where the plan lands decides what source.workspace is relative to.
+    plan_file = Path(output) if output else stdout_file()
+    base = plan_file.resolve().parent if plan_file else Path.cwd()
     ws_rel = Path(os.path.relpath(source.workspace.resolve(), base)).as_posix()
     try:
         document = build_document(
@@ -169,31 +240,49 @@ def _plan(workspace, video, start, interval, channels, timezone, rules_file, ord
         raise UserError(str(exc)) from exc
 
     providers = {ref: cfg.provider for ref, cfg in (rules.channels or {}).items() if cfg.provider}
+    unset: dict[tuple[str, str], int] = {}
     for post in document["posts"]:
         for ref in post["channels"]:
             ov = post.get("overrides", {}).get(ref, {})
-            for msg in caption_warnings(ov.get("caption", post["caption"]), providers.get(ref)):
+            caption = ov.get("caption", post["caption"])
+            for msg in caption_warnings(caption, providers.get(ref)):
                 warn(f"clip {post['clip']} on {ref}: {msg}")
+            if providers.get(ref) in PROVIDERS:
+                settings = {**default_settings(providers[ref], caption), **rules.channels[ref].settings,
+                            **ov.get("settings", {})}
+                for msg in missing_settings(providers[ref], settings):
+                    unset[(ref, msg)] = unset.get((ref, msg), 0) + 1
+    # Written anyway (the plan is meant to be edited), but said now, not at validate time.
+    for (ref, msg), count in unset.items():
+        warn(f"{ref}: {msg} ({count} of {len(document['posts'])} posts): set it under channels.{ref}.settings "
+             "in the rules file, or in the plan, before `cliper-sched validate`")
 
-    cmd = _command_line(workspace, {
-        "--video": video, "--rules": rules_file, "--start": start, "--interval": interval,
-        "--channels": channels, "--timezone": timezone, "--order": order, "--max-per-day": max_per_day,
-        "--include-uncaptioned": include_uncaptioned, "--caption-template": caption_template,
-        "--name": name, "-o": output,
-    })
-    target = output or "PLAN.yaml"
+    opts = {
+        "--video": source.video_id if video else None, "--rules": rules_file, "--start": start,
+        "--interval": interval, "--channels": channels, "--timezone": timezone, "--order": order,
+        "--max-per-day": max_per_day, "--include-uncaptioned": include_uncaptioned,
+        "--caption-template": caption_template, "--name": name, "-o": output,
+    }
+    paths = [workspace] + [opts[f] for f in PATH_FLAGS if opts[f]]
+    note, shown = header_paths(paths + ([plan_file] if plan_file else []), plan_file)
+    cmd = _command_line(workspace, opts, shown)
+    target = shown[plan_file] if plan_file else "PLAN.yaml"
     posts = document["posts"]
     header = "\n".join([
         f"cliper-sched plan {plan_name!r}: {len(posts)} posts from CLIPER video {source.video_id!r}",
-        f"made by: {cmd}",
+        f"made by{note}: {cmd}",
         f"first post {posts[0]['at']}, last post {posts[-1]['at']} ({document['timezone']})",
-        "Review it, edit it by hand if you like, commit it to git, then:",
-        f"  cliper-sched validate {shlex.quote(target)}",
-        f"  cliper-sched apply {shlex.quote(target)}     (a second apply changes nothing)",
+        f"Review it, edit it by hand if you like, commit it to git, then{' (in this folder)' if note else ''}:",
+        f"  cliper-sched validate {target}",
+        f"  cliper-sched apply {target}     (a second apply changes nothing)",
     ])
     text = dump_plan(document, header)
     if output:
-        atomic_write_text(output, text)
+        try:
+            atomic_write_text(output, text)
+        except OSError as exc:  # name the file the user asked for, not the temp file beside it
+            raise UserError(f"{output}: cannot write the plan ({exc.strerror or exc})",
+                            hint="nothing was written; check the folder exists and is writable") from exc
         click.echo(f"Wrote {output}: {len(posts)} posts.", err=True)
     else:
         click.echo(text, nl=False)

@@ -65,6 +65,55 @@ def test_slot_in_spring_forward_gap_moves_forward(tmp_path, cli):
     assert got == ["2027-03-28T03:30:00+02:00"]
 
 
+def test_daily_slot_in_the_gap_moves_that_day_only(tmp_path, cli):
+    # America/New_York jumps from 02:00 to 03:00 on 2027-03-14: 02:30 does not exist that day.
+    make_workspace(tmp_path, clips=3)
+    got = times(cli, tmp_path, "--start", "2027-03-13 02:30", "--interval", "1d", "--channels", "a",
+                "--timezone", "America/New_York", now="2027-03-01T00:00:00+00:00")
+    assert got == ["2027-03-13T02:30:00-05:00", "2027-03-14T03:30:00-04:00", "2027-03-15T02:30:00-04:00"]
+
+
+def test_weekly_slots_on_spring_forward_and_fall_back_days(tmp_path, cli):
+    make_workspace(tmp_path, clips=6)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text('timezone: America/New_York\nslots:\n  sun: ["01:30", "02:30", "03:30"]\n'
+                     'channels: {a: {}}\n', encoding="utf-8")
+    spring = times(cli, tmp_path, "--rules", rules, "--start", "2027-03-14 00:00", now="2027-03-01T00:00:00+00:00")
+    # 02:30 moves to 03:30, which is already a slot: posted once, never twice in one minute.
+    assert spring[:4] == ["2027-03-14T01:30:00-05:00", "2027-03-14T03:30:00-04:00",
+                          "2027-03-21T01:30:00-04:00", "2027-03-21T02:30:00-04:00"]
+    autumn = times(cli, tmp_path, "--rules", rules, "--start", "2027-11-07 00:00", now="2027-03-01T00:00:00+00:00")
+    # 01:30 happens twice on 2027-11-07: the first (summer time) one is used, once.
+    assert autumn[:4] == ["2027-11-07T01:30:00-04:00", "2027-11-07T02:30:00-05:00",
+                          "2027-11-07T03:30:00-05:00", "2027-11-14T01:30:00-05:00"]
+
+
+def test_dst_plan_passes_validate(tmp_path, cli):
+    make_workspace(tmp_path / "ws", clips=3)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text('timezone: America/New_York\nslots:\n  sun: ["02:30", "03:30"]\nchannels: {a: {}}\n',
+                     encoding="utf-8")
+    plan = tmp_path / "p.yaml"
+    res = cli("plan", tmp_path / "ws", "--rules", rules, "--start", "2027-03-14 00:00", "-o", plan,
+              now="2027-03-01T00:00:00+00:00")
+    assert res.code == 0, res.err
+    res = cli("validate", plan, now="2027-03-01T00:00:00+00:00")
+    assert res.code == 0, res.err
+
+
+def test_negative_channel_offset_never_lands_in_the_past(tmp_path, cli):
+    make_workspace(tmp_path / "ws", clips=2)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text('timezone: UTC\ninterval: 1h\nchannels:\n  a: {}\n  b: {offset: "-90m"}\n', encoding="utf-8")
+    plan = tmp_path / "p.yaml"
+    res = cli("plan", tmp_path / "ws", "--rules", rules, "-o", plan, now="2026-11-26T00:10:00+00:00")
+    assert res.code == 0, res.err
+    # 01:00 would put b at 23:30 yesterday; 02:00 is the first slot where both are ahead.
+    assert [p["at"] for p in yaml.safe_load(plan.read_text(encoding="utf-8"))["posts"]] == [
+        "2026-11-26T02:00:00+00:00", "2026-11-26T03:00:00+00:00"]
+    assert cli("validate", plan, now="2026-11-26T00:10:00+00:00").code == 0
+
+
 def test_blackout_and_max_per_day(tmp_path, cli):
     make_workspace(tmp_path, clips=5)
     rules = tmp_path / "rules.yaml"

@@ -65,6 +65,56 @@ def test_stdout_plan_workspace_is_relative_to_the_current_folder(tmp_path, cli, 
     assert load_plan("plans/p.yaml").workspace == elsewhere
 
 
+def _header(text: str) -> str:
+    return text.split("\nversion: 1")[0]
+
+
+def test_header_has_no_machine_paths_and_names_the_real_plan_file(tmp_path, cli, monkeypatch):
+    home = tmp_path / "home" / "me"
+    make_workspace(home / "cliper", clips=2)
+    rules = home / "rules.yaml"
+    rules.write_text("timezone: UTC\nslots: {daily: ['09:00']}\nchannels: {a: {}}\n", encoding="utf-8")
+    repo = tmp_path / "repo"
+    (repo / "plans").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(repo)
+    res = cli("plan", home / "cliper", "--rules", rules, "-o", repo / "plans" / "ep12.yaml")
+    assert res.code == 0, res.err
+    header = _header((repo / "plans" / "ep12.yaml").read_text(encoding="utf-8"))
+    assert str(tmp_path) not in header
+    assert "made by: cliper-sched plan ~/cliper --rules ~/rules.yaml -o plans/ep12.yaml" in header
+    assert "cliper-sched apply plans/ep12.yaml" in header and "PLAN.yaml" not in header
+
+
+def test_header_paths_far_from_the_current_folder_are_relative_to_the_plan(tmp_path, cli, monkeypatch):
+    make_workspace(tmp_path / "repo" / "ws", clips=1)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir("/usr")  # nothing in common with the paths but the root
+    out = tmp_path / "repo" / "plans" / "ep12.yaml"
+    res = cli("plan", tmp_path / "repo" / "ws", *FLAGS, "-o", out)
+    assert res.code == 0, res.err
+    header = _header(out.read_text(encoding="utf-8"))
+    assert str(tmp_path).lstrip("/") not in header
+    assert "made by (run in this file's folder): cliper-sched plan ../ws " in header and "-o ep12.yaml" in header
+    assert "then (in this folder):\n#   cliper-sched validate ep12.yaml" in header
+
+
+def test_header_names_the_file_stdout_is_redirected_to(tmp_path):
+    import subprocess
+    import sys
+    make_workspace(tmp_path / "ws", clips=1)
+    (tmp_path / "plans").mkdir()
+    with open(tmp_path / "plans" / "ep12.yaml", "w") as out:
+        subprocess.run([sys.executable, "-m", "planner", "plan", "ws", *FLAGS, "--now", "2026-11-26T00:00:00Z"],
+                       cwd=tmp_path, stdout=out, stderr=subprocess.PIPE, check=True)
+    text = (tmp_path / "plans" / "ep12.yaml").read_text(encoding="utf-8")
+    assert "cliper-sched validate plans/ep12.yaml" in _header(text)
+    # Relative to the plan's own folder, like -o: found wherever apply runs.
+    assert yaml.safe_load(text)["source"]["workspace"] == "../ws"
+    plan = load_plan(tmp_path / "plans" / "ep12.yaml")
+    assert plan.media_file(plan.posts[0]).is_file()
+
+
 def test_awkward_captions_round_trip_verbatim(tmp_path, cli):
     make_workspace(tmp_path, clips=4, captions=TRICKY)
     res = cli("plan", tmp_path, *FLAGS)
@@ -161,3 +211,27 @@ def test_dump_plan_orders_top_level_and_never_escapes_unicode():
     text = dump_plan({"posts": [], "name": "ep1", "version": 1, "timezone": "UTC", "x-extra": "ñ 😀"}, "head\nline 2")
     assert text.splitlines()[:4] == ["# head", "# line 2", "version: 1", "name: ep1"]
     assert '"ñ 😀"' in text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("version: 1\nname: !!python/object/apply:os.system [\"echo pwned\"]\ntimezone: UTC\nposts: []\n",
+     "empty.yaml:2: name: unsupported YAML tag"),
+    ("version: 1\nname: n\ntimezone: UTC\na0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+     # 9**6 values from 7 short lines: big enough to trip the limit, small enough not to hang if it breaks.
+     + "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 6)) + "posts: *a5\n",
+     "empty.yaml: too many YAML aliases"),
+])
+def test_hostile_yaml_is_refused_without_running_or_expanding_it(tmp_path, cli, text, expected):
+    path = tmp_path / "empty.yaml"
+    path.write_text(text, encoding="utf-8")
+    res = cli("validate", path)
+    assert res.code == 1 and expected in res.err.replace(str(tmp_path) + "/", "")
+    assert not list(tmp_path.glob("pwned*"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc: a folder no one can create files in")
+def test_unwritable_output_names_the_file_asked_for(tmp_path, cli):
+    make_workspace(tmp_path, clips=1)
+    res = cli("plan", tmp_path, *FLAGS, "-o", "/proc/self/ep12.yaml")
+    assert res.code == 1 and "Traceback" not in res.err
+    assert "/proc/self/ep12.yaml: cannot write the plan" in res.err and ".tmp" not in res.err

@@ -34,7 +34,7 @@ def test_defaults_make_every_provider_valid(identifier):
 
 def test_pinterest_has_no_default_board():
     assert missing_settings("pinterest", default_settings("pinterest", "x")) == [
-        "board is required by pinterest (the board id (from Postiz's `boards` tool))"]
+        "board is required by pinterest: the board id (from Postiz's `boards` tool)"]
 
 
 def test_youtube_title_from_caption_fits_2_to_100():

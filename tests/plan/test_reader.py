@@ -85,7 +85,22 @@ def test_several_videos_need_video_flag(tmp_path, cli):
     doc, _ = plan_of(cli, tmp_path, "--video", "Ep 02_bbbbbbbbbbb")
     assert len(doc["posts"]) == 3
     res = cli("plan", tmp_path, *FLAGS, "--video", "Ep 09")
-    assert res.code == 1 and "no such video" in res.err
+    assert res.code == 1 and "no such video" in res.err and "--video 'Ep 01_aaaaaaaaaaa'" in res.err
+
+
+def test_video_flag_takes_an_unambiguous_part_of_the_name(tmp_path, cli):
+    make_workspace(tmp_path, clips=2, video_id="Tertulia Ep 12 - Bases_h7KqZ2mWx9E")
+    make_workspace(tmp_path, clips=3, video_id="Tertulia Ep 13 - Colas_a7KqZ2mWx9E")
+    res = cli("plan", tmp_path, *FLAGS, "--video", "ep 13")
+    assert res.code == 0, res.err
+    doc = yaml.safe_load(res.out)
+    assert doc["source"]["video"] == "Tertulia Ep 13 - Colas_a7KqZ2mWx9E" and len(doc["posts"]) == 3
+    assert "planning 'Tertulia Ep 13 - Colas_a7KqZ2mWx9E'" in res.err  # said, not silently guessed
+    # The header records the full name: a later third "ep 13..." video cannot change what it means.
+    assert "--video 'Tertulia Ep 13 - Colas_a7KqZ2mWx9E'" in res.out.split("\nversion: 1")[0]
+    res = cli("plan", tmp_path, *FLAGS, "--video", "tertulia")
+    assert res.code == 1 and res.out == "" and "2 videos" in res.err and "match" in res.err
+    assert "Ep 12 - Bases_h7KqZ2mWx9E" in res.err and "Ep 13 - Colas_a7KqZ2mWx9E" in res.err
 
 
 def test_ambiguous_duplicate_clip_files(tmp_path, cli):
@@ -111,6 +126,15 @@ def test_broken_video_is_an_error_naming_file_and_clip(tmp_path, cli, content, w
     assert res.code == 1 and res.out == ""
     assert "clip 2" in res.err and str(ws.clips[2]) in res.err and words in res.err
     assert "Traceback" not in res.err
+
+
+def test_video_over_postiz_upload_limit_is_an_error(tmp_path, cli):
+    ws = make_workspace(tmp_path, clips=2)
+    with open(ws.clips[2], "r+b") as fh:  # sparse: 1.2 GB on paper, nothing on disk
+        fh.truncate(1200 << 20)
+    res = cli("plan", tmp_path, *FLAGS)
+    assert res.code == 1 and res.out == ""
+    assert "clip 2: the video is 1.2 GB, over Postiz's 1 GB upload limit" in res.err and str(ws.clips[2]) in res.err
 
 
 def test_truncated_captions_file(tmp_path, cli):

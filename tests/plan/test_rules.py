@@ -80,6 +80,10 @@ def test_flags_override_the_file(tmp_path, cli):
     ("interval: 4h\nblackout: [2026-12-24]\nmax_per_day: 0\nchannels: {a: {}}\n", "max_per_day: must be at least 1"),
     ("interval: 4h\nblackout: ['2026-12-26..2026-12-24']\nchannels: {a: {}}\n", "the range ends before it starts"),
     ("- just a list\n", "must be a set of fields"),
+    ("interval: 4h\nchannels:\n  x-main: {provider: x, settings: {who_can_reply_post: nobody}}\n",
+     "rules.yaml:3: channels.x-main.settings.who_can_reply_post: 'nobody' is not allowed; use one of everyone"),
+    ("interval: 4h\nchannels:\n  tk:\n    provider: tiktok\n    settings:\n      autoAddMusic: no\n",
+     "rules.yaml:6: channels.tk.settings.autoAddMusic: 'false' is not allowed; use one of yes, no (YAML reads"),
 ])
 def test_rules_mistakes_are_explained(tmp_path, cli, text, expected):
     make_workspace(tmp_path, clips=1)

@@ -63,7 +63,9 @@ def test_html_brackets_past_time_and_same_minute(cli, plan_file):
     res = cli("validate", plan_file(caption="a <b> c", extra=extra))
     assert res.code == 1
     assert "'<' or '>'" in res.err
-    assert "posts[1].at: tk already gets clip-01 at 2026-12-01T09:00:00-06:00" in res.err
+    assert "posts[1].at: clip-01 is already at 2026-12-01T09:00:00-06:00: two posts in the same minute (on tk)" in res.err
+    res = cli("validate", plan_file(caption="a <b> c", channels="yt, tk, xm"))
+    assert res.err.count("'<' or '>'") == 1 and "(on yt, tk, xm)" in res.err  # one line, every channel named
     res = cli("validate", plan_file(at="2026-11-01T09:00:00-06:00"))
     assert res.code == 1 and "is in the past" in res.err
 
@@ -74,6 +76,21 @@ def test_required_settings_after_defaults(cli, plan_file):
     assert res.code == 1
     assert "board is required by pinterest" in res.err
     assert res.err.count("is required") == 1
+
+
+def test_setting_missing_on_a_channel_is_one_problem_and_plan_says_so(cli, tmp_path):
+    make_workspace(tmp_path / "ws", clips=5)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text('timezone: UTC\ninterval: 1d\nchannels:\n  pin: {provider: pinterest}\n'
+                     '  yt: {provider: youtube}\n', encoding="utf-8")
+    out = tmp_path / "p.yaml"
+    res = cli("plan", tmp_path / "ws", "--rules", rules, "-o", out)
+    assert res.code == 0 and out.exists()
+    assert "pin: board is required by pinterest" in res.err and "(5 of 5 posts)" in res.err
+    assert "yt:" not in res.err  # YouTube's title and type come from the defaults
+    res = cli("validate", out)
+    assert res.code == 1
+    assert res.err.count("board is required") == 1 and "5 posts: clip-01 ... clip-05 on pin" in res.err
 
 
 def test_bare_no_is_explained(cli, plan_file, tmp_path):
@@ -90,6 +107,24 @@ def test_changed_media_is_a_warning_missing_media_an_error(cli, plan_file):
     assert "changed since the plan was made: apply will upload the new file" in res.err
     res = cli("validate", plan_file(media="output/nope/9.mp4"))
     assert res.code == 1 and "media file not found" in res.err
+
+
+def test_media_postiz_would_refuse_is_an_error(cli, plan_file, tmp_path):
+    ws = plan_file.ws
+    (ws.video_dir / "notes.json").write_text('{"not": "a video"}', encoding="utf-8")
+    res = cli("validate", plan_file(media=(ws.video_dir / "notes.json").relative_to(ws.root).as_posix()))
+    assert res.code == 1 and "posts[0].media.path: notes.json is not an MP4 video" in res.err
+    with open(ws.clips[1], "r+b") as fh:  # sparse: 1.2 GB on paper, nothing on disk
+        fh.truncate(1200 << 20)
+    res = cli("validate", plan_file(sha="0" * 64))
+    assert res.code == 1 and "1.mp4 is 1.2 GB: over Postiz's 1 GB upload limit" in res.err
+
+
+def test_empty_plan_warns_that_apply_would_delete_everything(cli, tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("version: 1\nname: ep1\ntimezone: UTC\nposts: []\n", encoding="utf-8")
+    res = cli("validate", path)
+    assert res.code == 0 and "warning" in res.err and "posts: the plan has no posts" in res.err
 
 
 def test_unknown_provider_is_a_warning(cli, plan_file, tmp_path):
