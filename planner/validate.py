@@ -46,6 +46,23 @@ def validate_plan(path: str | os.PathLike, *, workspace=None, now: datetime) -> 
     return problems + check_plan(plan, now=now)
 
 
+def preflight(plan: Plan) -> list[Problem]:
+    """What must hold before apply changes anything: posts to apply and every media
+    file present, of a type Postiz takes, and exactly the file the plan's reviewers saw.
+    A changed file is only a warning for `validate`; apply refuses it."""
+    file = str(plan.path)
+    problems: list[Problem] = []
+
+    def add(path: str, message: str, hint: str | None = None, severity: str = "error") -> None:
+        problems.append(Problem(message, file=file, path=path, line=plan.line_of(path), hint=hint))
+
+    if not plan.posts:
+        add("posts", "the plan has no posts: applied, it would delete every post it made before",
+            hint="to remove them all on purpose use `cliper-sched destroy`")
+    _check_media(plan, add)
+    return problems
+
+
 def check_plan(plan: Plan, *, now: datetime) -> list[Problem]:
     file = str(plan.path)
     problems: list[Problem] = []
@@ -62,7 +79,7 @@ def check_plan(plan: Plan, *, now: datetime) -> list[Problem]:
 
     if not plan.posts:
         add("posts", "the plan has no posts: applied, it would delete every post it made before",
-            hint="to remove them all on purpose use `cliper-sched destroy`", severity="warning")
+            hint="to remove them all on purpose use `cliper-sched destroy`")
     _check_media(plan, add)
 
     seen_minute: dict[tuple[str, datetime], str] = {}
@@ -159,5 +176,7 @@ def _check_media(plan: Plan, add) -> None:
             digest = hashed.get(key) or hashed.setdefault(key, sha256_file(path))
             if digest != post.media.sha256:
                 add(f"posts[{post.index}].media.sha256",
-                    f"{post.media.path} changed since the plan was made: apply will upload the new file",
-                    hint="if that is intended, update the sha256 (or re-run plan)", severity="warning")
+                    f"{post.media.path} changed since the plan was made: apply refuses to publish a "
+                    "video nobody reviewed",
+                    hint="if the new file is intended, put its sha256 in the plan (or re-run plan) and "
+                         "apply will upload it", severity="warning")

@@ -47,7 +47,7 @@ def command(client, plan_file, workspace, auto_approve, overwrite_drift, allow_p
         wait = is_interactive(sys.stdout) and is_interactive(sys.stdin)
     setup_budget(client, rate_limit)
     with Lock(manager.state_path(plan_file)):
-        ctx = manager.prepare(plan_file, client, workspace=workspace, overwrite_drift=overwrite_drift,
+        ctx = manager.prepare(plan_file, client, workspace=workspace, preflight=True, overwrite_drift=overwrite_drift,
                               settle=_settle)
         changes = ctx.changes
         put_settings = ctx.settings_listed is not False

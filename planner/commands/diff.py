@@ -29,7 +29,7 @@ from planner.reconcile.executor import counted_needed, eta_seconds
 @postiz_options
 def command(client, plan_file, workspace, as_json, detailed_exitcode, overwrite_drift, rate_limit):
     setup_budget(client, rate_limit)
-    ctx = manager.prepare(plan_file, client, workspace=workspace, overwrite_drift=overwrite_drift)
+    ctx = manager.prepare(plan_file, client, workspace=workspace, preflight=True, overwrite_drift=overwrite_drift)
     put_settings = ctx.settings_listed is not False
     counted = counted_needed(ctx.changes, put_settings=put_settings)
     eta = eta_seconds(counted, client.budget)

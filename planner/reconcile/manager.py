@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from planner import providers
+from planner import providers, validate
+from planner.errors import UserError
 from planner.planfile import load_plan
 from planner.reconcile import adopt, desired, diff, normalize, refresh, state
 from planner.reconcile.adopt import Entry
@@ -41,10 +42,15 @@ def state_path(plan_path: str | Path) -> Path:
 
 def prepare(plan_path: str | Path, client: Any, *, workspace: str | None = None,
             overwrite_drift: bool = False, by_content: bool = False, by_time: bool = False,
-            ignore_state: bool = False, settle: Callable[[float], None] | None = None) -> Context:
+            ignore_state: bool = False, settle: Callable[[float], None] | None = None,
+            preflight: bool = False) -> Context:
     """`settle(seconds)` is called to wait for a recent unanswered request to land
     (apply); without it (diff), such posts are left out of the changes for now."""
     plan = load_plan(plan_path, workspace=workspace)
+    if preflight:  # diff and apply: refuse before anything is read or changed
+        problems = validate.preflight(plan)
+        if problems:
+            raise UserError(problems=problems)
     st = state.load(state_path(plan_path), plan.name, api_url=client.api_url)
     if ignore_state:
         st = state.State(path=st.path, plan=plan.name, api_url=client.api_url)

@@ -22,7 +22,7 @@ import filelock
 import jsonschema
 
 from planner.errors import UserError
-from planner.fsutil import atomic_write_text
+from planner.fsutil import atomic_write_text, remove_stale_temps
 from planner.reconcile import budgetcache, hooks
 from planner.reconcile.records import Record
 
@@ -205,6 +205,9 @@ class Lock:
                 file=str(self.state_path),
                 hint=f"wait for it to finish (the lock {self.path} is released as soon as that process ends)",
             ) from None
+        # A run killed mid-write (kill -9, power loss) can leave the temp file of an
+        # atomic write beside the plan; under the lock nobody else is writing it.
+        remove_stale_temps(self.state_path)
         return self
 
     def __exit__(self, *exc) -> None:

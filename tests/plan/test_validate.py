@@ -104,7 +104,7 @@ def test_bare_no_is_explained(cli, plan_file, tmp_path):
 def test_changed_media_is_a_warning_missing_media_an_error(cli, plan_file):
     res = cli("validate", plan_file(sha="0" * 64))
     assert res.code == 0
-    assert "changed since the plan was made: apply will upload the new file" in res.err
+    assert "changed since the plan was made: apply refuses to publish a video nobody reviewed" in res.err
     res = cli("validate", plan_file(media="output/nope/9.mp4"))
     assert res.code == 1 and "media file not found" in res.err
 
@@ -120,11 +120,13 @@ def test_media_postiz_would_refuse_is_an_error(cli, plan_file, tmp_path):
     assert res.code == 1 and "1.mp4 is 1.2 GB: over Postiz's 1 GB upload limit" in res.err
 
 
-def test_empty_plan_warns_that_apply_would_delete_everything(cli, tmp_path):
+def test_empty_plan_is_an_error_pointing_at_destroy(cli, tmp_path):
+    """An empty plan is almost always a truncated or mis-generated file; applied, it
+    would delete every post it made. Removing everything on purpose is `destroy`."""
     path = tmp_path / "empty.yaml"
     path.write_text("version: 1\nname: ep1\ntimezone: UTC\nposts: []\n", encoding="utf-8")
     res = cli("validate", path)
-    assert res.code == 0 and "warning" in res.err and "posts: the plan has no posts" in res.err
+    assert res.code == 1 and "posts: the plan has no posts" in res.err and "cliper-sched destroy" in res.err
 
 
 def test_unknown_provider_is_a_warning(cli, plan_file, tmp_path):

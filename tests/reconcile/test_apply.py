@@ -149,12 +149,41 @@ def test_unowned_post_in_the_window_is_untouched(sandbox, plan):
     client.create_posts(instant(at(1, 9)), [PostEntry(channel.id, "someone else's post",
                                                      settings={"who_can_reply_post": "everyone"})])
     _apply(plan)
-    del plan.doc["posts"][:]
+    # Dropping one post deletes only what the plan owns for it...
+    del plan.doc["posts"][0]
     plan.save()
-    result = _apply(plan, "--allow-mass-delete")
-    assert result.exit_code == 0, result.output
+    assert _apply(plan, "--allow-mass-delete").exit_code == 0
+    assert "someone else's post" in [p["content"] for p in sandbox.posts()]
+    # ...and destroying the whole plan leaves the unowned post alone.
+    result = run("destroy", str(plan), "--auto-approve")
+    assert result.exit_code == 0, result.output + result.error
     remaining = sandbox.posts()
     assert [p["content"] for p in remaining] == ["someone else's post"]
+
+
+def test_an_empty_plan_is_refused_and_destroy_is_the_way(sandbox, plan):
+    _apply(plan)
+    owned = len(sandbox.posts())
+    del plan.doc["posts"][:]
+    plan.save()
+    for command in ("diff", "apply"):
+        result = run(command, str(plan), *(["--auto-approve"] if command == "apply" else []))
+        assert result.exit_code == 1
+        assert "posts: the plan has no posts" in result.error and "cliper-sched destroy" in result.error
+    assert len(sandbox.posts()) == owned
+
+
+def test_a_media_file_changed_since_planning_is_refused_before_any_change(sandbox, plan):
+    _apply(plan)
+    before = sandbox.posts()
+    video = plan.workspace / "output" / "ep12" / "2.mp4"
+    video.write_bytes(video.read_bytes() + b"re-exported")
+    plan.doc["posts"][0]["caption"] = "a change that must not go out with an unreviewed video"
+    plan.save()
+    result = _apply(plan)
+    assert result.exit_code == 1
+    assert "posts[1].media.sha256" in result.error and "changed since the plan was made" in result.error
+    assert sandbox.posts() == before
 
 
 def test_unknown_channel_is_a_clear_error(sandbox, plan):
