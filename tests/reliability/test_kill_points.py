@@ -1,0 +1,164 @@
+"""SIGKILL of the apply process at every request boundary of a long apply.
+
+The apply of a 60-clip, 3-channel plan makes 120 mutating requests (60 uploads,
+60 creates of 3 posts each) and about as many state writes. The kill hook
+(`CLIPER_SCHED_TEST_KILL_AT`, planner/reconcile/hooks.py) stops the process at
+the n-th `before-request`, `after-request`, `before-state-write` or
+`after-state-write`; the fork server adds "half-way through writing the state
+file". Each kind runs as a chain: every run is a recovery of the previous
+crash and is itself killed at its first point that makes progress (n = 1, 2,
+... until Postiz or the state changed), so every boundary of the whole apply is
+crashed at least once, and recovery-after-recovery is exercised too. After
+every kill: no duplicate in Postiz and a state file that is valid JSON against
+its schema. At the end a plain re-run converges.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from reliability.figures import record
+from reliability.harness import REPO, Project, assert_converged, duplicates, state_problems
+
+SETTLE = {"FORKRUN_SETTLE_SECONDS": "1"}
+
+
+def _fingerprint(project: Project, rows: list[dict]) -> tuple:
+    """What a run can durably achieve: posts in Postiz, posts and uploads the state owns."""
+    live = tuple(sorted(r["id"] for r in rows))
+    owned: tuple = ()
+    if project.state_path.exists():
+        try:
+            data = json.loads(project.state_path.read_text("utf-8"))
+            owned = (tuple(sorted((a, o["post_id"]) for a, o in data["posts"].items())), tuple(sorted(data["media"])))
+        except ValueError:
+            owned = ("corrupt",)
+    return live, owned
+
+
+def _kill_env(kind: str, n: int) -> dict:
+    if kind == "mid-state-write":
+        return {"FORKRUN_KILL_MID_STATE_WRITE": str(n)}
+    return {"CLIPER_SCHED_TEST_KILL_AT": f"{kind}:{n}"}
+
+
+def boundaries(project: Project) -> dict[str, int]:
+    """How many times an uninterrupted apply of this plan reaches each kill point
+    (measured on a copy, so the project itself stays untouched)."""
+    import shutil
+
+    from reliability.conftest import _start
+    from reliability.harness import Box
+
+    twin_root = project.root.parent / (project.root.name + "-count")
+    shutil.copytree(project.root, twin_root)
+    counts = twin_root / "points.json"
+    box = _start(twin_root / "sandbox.db", project.box.server.compat, 100000)
+    try:
+        twin = Project(twin_root, Box(box.base_url, box.api_key, box.server), project.runner,
+                       twin_root / "plans" / project.plan.name, project.env)
+        run = twin.apply(FORKRUN_COUNT_POINTS=str(counts))
+        assert run.rc == 0, run.text
+    finally:
+        box.stop()
+    data = json.loads(counts.read_text())
+    data["mid-state-write"] = data.get("before-state-write", 0)
+    return data
+
+
+def kill_chain(project: Project, kind: str, max_runs: int = 800) -> dict:
+    n, kills, runs = 1, 0, 0
+    positions = set()
+    seen = _fingerprint(project, project.box.rows())
+    while True:
+        runs += 1
+        assert runs <= max_runs, f"{kind}: no convergence after {max_runs} runs"
+        run = project.apply(**SETTLE, **_kill_env(kind, n))
+        if not run.killed:
+            assert run.rc == 0, run.text
+            assert "Traceback" not in run.text
+            break
+        kills += 1
+        rows = project.box.rows()
+        dupes = duplicates(project.box, rows=rows)
+        assert dupes == [], f"{kind}:{n} after {kills} kills: duplicates {dupes}"
+        assert state_problems(project.state_path) == [], f"{kind}:{n}: {state_problems(project.state_path)}"
+        now = _fingerprint(project, rows)
+        positions.add((len(now[0]), len(now[1][0]) if len(now[1]) == 2 else 0,
+                       len(now[1][1]) if len(now[1]) == 2 else 0, n))
+        if now == seen:
+            n += 1  # no progress: crash one boundary later next time
+        else:
+            seen, n = now, 1
+    return {"kills": kills, "runs": runs, "positions": len(positions)}
+
+
+# A crash's durable outcome is the same after a request and before the state
+# write that records it (and after a state write and before the next request,
+# which the single kills below also try): CI runs one of each pair. RELIABILITY_FULL=1 (bench/reliability_figures.py
+# --full) runs the equivalent ones too.
+CHAINS = [("main", "after-request"), ("main", "mid-state-write"), ("v2.23.0", "after-request")]
+if os.environ.get("RELIABILITY_FULL"):
+    CHAINS += [("main", "before-request"), ("main", "before-state-write"), ("main", "after-state-write"),
+               ("v2.23.0", "before-request")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("compat,kind", CHAINS, ids=[f"{c}-{k}" for c, k in CHAINS])
+def test_sigkill_at_every_boundary_of_a_long_apply(project_factory, compat, kind):
+    project = project_factory(compat)
+    points = boundaries(project)[kind]
+    assert points >= 120, points  # 60 uploads + 60 creates at least: else the hook is not wired
+    figures = kill_chain(project, kind)
+    # Every boundary of the uninterrupted apply was crashed at least once.
+    assert figures["kills"] >= points, (figures, points)
+    final = project.apply()
+    assert final.rc == 0 and "No changes. Postiz matches the plan." in final.stdout, final.text
+    assert_converged(project)
+    record("kill_points", figures["kills"], kind=f"{compat}/{kind}")
+    record("boundaries_covered", points, kind=f"{compat}/{kind}")
+    record("kill_runs", figures["runs"])
+
+
+@pytest.mark.parametrize("point", ["before-request:1", "after-request:1", "after-request:60",
+                                   "after-request:61", "after-request:95", "after-state-write:100",
+                                   "before-state-write:110"])
+def test_one_kill_then_a_plain_rerun_converges(project_factory, point):
+    project = project_factory("main")
+    crashed = project.apply(CLIPER_SCHED_TEST_KILL_AT=point)
+    assert crashed.killed, crashed.text
+    assert duplicates(project.box) == []
+    again = project.apply()  # no knob: a user's plain re-run, at the real settle time
+    assert again.rc == 0, again.text
+    assert_converged(project)
+    record("kill_points")
+
+
+def test_a_real_kill_9_of_python_m_planner(project_factory):
+    """The same, without the fork server: `python -m planner apply` killed for real."""
+    project = project_factory("v2.23.0")
+    env = {**project.env, "POSTIZ_API_URL": project.box.api_url, "POSTIZ_API_KEY": project.box.api_key}
+    cmd = [sys.executable, "-m", "planner", "apply", str(project.plan), "--auto-approve", "--rate-limit", "100000/h"]
+    crashed = subprocess.run(cmd, env={**env, "CLIPER_SCHED_TEST_KILL_AT": "after-request:75"},
+                             capture_output=True, text=True, cwd=str(REPO), timeout=120)
+    assert crashed.returncode == -9, crashed.stdout + crashed.stderr
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(REPO), timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert_converged(project)
+    record("kill_points")
+    assert os.environ.get("CLIPER_SCHED_TEST_KILL_AT") is None
+
+
+def test_no_half_written_temp_file_is_left_beside_the_plan_after_recovery(project_factory):
+    """A kill half-way through writing the state leaves a temp file; recovery must not leave it in git's view."""
+    project = project_factory("main")
+    crashed = project.apply(FORKRUN_KILL_MID_STATE_WRITE="5")
+    assert crashed.killed
+    again = project.apply(**SETTLE)
+    assert again.rc == 0, again.text
+    assert_converged(project)
+    assert [p.name for p in project.plan.parent.iterdir() if p.name.endswith(".tmp")] == []

@@ -1,0 +1,321 @@
+"""The API key never leaks; TLS stays verified; YAML stays data; committed files stay clean.
+
+Every command runs with a recognisable key (from POSTIZ_API_KEY and from
+--api-key-file), on its happy path and its error paths (wrong key, a 500, no
+server, a post Postiz refuses, plain http to another host). Everything written
+is searched for the key: stdout, stderr, --json output, log records, exception
+texts, and every file under the project folder (plans, state, cache).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from reliability.figures import record
+from reliability.harness import Box, ForkRunner, base_env
+
+KEY = "csk_LEAKCANARY_7f3e9a2b1c0d"
+WRONG_KEY = "csk_LEAKCANARY_wrong_55aa"
+CANARY = "LEAKCANARY"  # any part of either key, even cut short, gives it away
+CHANNELS = "tiktok-main,youtube-shorts,x-main"
+
+
+def _leaks(text: str) -> list[str]:
+    found = []
+    for secret in (KEY, WRONG_KEY, CANARY, quote(KEY, safe="")):
+        if secret in text:
+            found.append(secret)
+    return found
+
+
+class World:
+    def __init__(self, root: Path, runner: ForkRunner, box: Box):
+        self.root, self.runner, self.box = root, runner, box
+        self.repo = root / "repo"  # everything a command may write, searched at the end
+        self.key_file = root / "secret" / "postiz.key"  # holds the key by design: not searched
+        self.key_file.parent.mkdir(parents=True)
+        self.key_file.write_text(KEY + "\n")
+        self.plan = self.repo / "plans" / "ep12.yaml"
+        self.runs = 0
+        self.leaks: list[str] = []
+
+    def env(self, *, key: str | None = KEY, url: str | None = None) -> dict:
+        env = {**base_env(self.repo), "POSTIZ_API_URL": url or self.box.api_url}
+        if key is not None:
+            env["POSTIZ_API_KEY"] = key
+        return env
+
+    def run(self, *argv: str, expect: int | tuple = 0, **env_kw):
+        run = self.runner.run(list(argv), self.env(**env_kw))
+        self.runs += 1
+        text = run.stdout + run.stderr
+        self.leaks += [f"{' '.join(argv)}: {s}" for s in _leaks(text)]
+        assert "Traceback" not in text, text
+        wanted = expect if isinstance(expect, tuple) else (expect,)
+        assert run.rc in wanted, f"{argv}: exit {run.rc}\n{text}"
+        return run
+
+    def scan_files(self) -> list[str]:
+        hits = []
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in files:
+                path = Path(dirpath) / name
+                if {self.root / "sandbox", self.key_file.parent} & set(path.parents):
+                    continue  # the key files, and the server's database, hold it by design
+                data = path.read_bytes()
+                for secret in (KEY, WRONG_KEY, CANARY):
+                    if secret.encode() in data:
+                        hits.append(f"{path}: {secret}")
+        return hits
+
+
+@pytest.fixture
+def world(tmp_path):
+    from planner.sandbox.server import SandboxServer
+    from support.workspaces import make_workspace
+
+    server = SandboxServer(tmp_path / "sandbox" / "sandbox.db", api_key=KEY, limit=1000).start()
+    runner = ForkRunner(tmp_path / "runs")
+    w = World(tmp_path, runner, Box(server.base_url, server.api_key, server))
+    make_workspace(w.repo / "ws", clips=4)
+    yield w
+    runner.close()
+    server.stop()
+    record("secret_checks", w.runs)
+
+
+def _plan(w: World, *, long_x_caption: bool = False) -> None:
+    w.run("plan", str(w.repo / "ws"), "--start", "2031-01-05 09:00", "--interval", "2h", "--channels", CHANNELS,
+          "--timezone", "America/Mexico_City", "--name", "ep12", "-o", str(w.plan))
+    if long_x_caption:
+        text = w.plan.read_text("utf-8")
+        w.plan.write_text(text.replace("  channels: [tiktok-main, youtube-shorts, x-main]\n",
+                                       "  channels: [tiktok-main, youtube-shorts, x-main]\n"
+                                       "  overrides:\n    x-main: {caption: \"" + "demasiado largo " * 30 + "\"}\n", 1),
+                          "utf-8")
+
+
+def _finish(w: World) -> None:
+    files = w.scan_files()
+    record("secrets_leaked", len(w.leaks) + len(files))
+    assert w.leaks == [] and files == [], (w.leaks, files)
+
+
+def test_every_command_on_its_happy_path_via_env_and_key_file(world):
+    w = world
+    by_file = {"key": None}  # POSTIZ_API_KEY unset: the key only in the file
+    _plan(w)
+    w.run("validate", str(w.plan))
+    w.run("validate", str(w.plan), "--json")
+    w.run("channels")
+    w.run("channels", "--json")
+    w.run("channels", "--api-key-file", str(w.key_file), **by_file)
+    w.run("doctor")
+    w.run("doctor", "--json", "--api-key-file", str(w.key_file), **by_file)
+    w.run("diff", str(w.plan), "--json")
+    w.run("apply", str(w.plan), "--auto-approve", "--rate-limit", "1000/h")
+    w.run("diff", str(w.plan), "--api-key-file", str(w.key_file), **by_file)
+    w.run("apply", str(w.plan), "--auto-approve", "--json", "--api-key-file", str(w.key_file), **by_file)
+    row = w.box.rows()[0]
+    w.box.control("POST", f"posts/{row['id']}/dashboard-edit", {"content": "editado en el panel"})
+    w.run("pull", str(w.plan), "--dry-run")
+    w.run("pull", str(w.plan), "--api-key-file", str(w.key_file), **by_file)
+    (w.plan.with_name("ep12.state.json")).unlink()
+    w.run("import", str(w.plan), "--api-key-file", str(w.key_file), **by_file)
+    w.run("import", str(w.plan), "--force")
+    w.run("destroy", str(w.plan), "--auto-approve", "--api-key-file", str(w.key_file), **by_file)
+    w.run("apply", str(w.plan), "--auto-approve", "--rate-limit", "1000/h")
+    w.run("destroy", str(w.plan), "--auto-approve")
+    assert w.box.rows() == []  # the commands really ran against Postiz
+    _finish(w)
+
+
+def test_every_postiz_command_with_a_wrong_key(world):
+    w = world
+    _plan(w)
+    for argv in (("channels",), ("channels", "--json"), ("doctor",), ("doctor", "--json"), ("diff", str(w.plan)),
+                 ("apply", str(w.plan), "--auto-approve"), ("destroy", str(w.plan), "--auto-approve"),
+                 ("import", str(w.plan)), ("pull", str(w.plan))):
+        run = w.run(*argv, expect=1, key=WRONG_KEY)
+        assert "401" in run.stdout + run.stderr or "refused the API key" in run.stdout + run.stderr
+    # The same wrong key in a file, and sent with a `Bearer ` prefix.
+    wrong_file = w.root / "secret" / "wrong.key"
+    wrong_file.write_text(WRONG_KEY)
+    w.run("channels", "--api-key-file", str(wrong_file), expect=1, key=None)
+    w.run("channels", expect=1, key="Bearer " + KEY)
+    w.run("apply", str(w.plan), "--auto-approve", "--json", expect=1, key="Bearer " + KEY)
+    _finish(w)
+
+
+@pytest.mark.slow  # the client retries safe requests with backoff: ~20 s of waiting in all
+def test_every_postiz_command_on_a_server_error_and_no_server(world):
+    w = world
+    _plan(w)
+    w.box.fault(method="*", path="/public/v1/*", action="error", count=10_000)
+    commands = (("channels",), ("channels", "--json"), ("doctor",), ("doctor", "--json"), ("diff", str(w.plan)),
+                ("diff", str(w.plan), "--json"), ("apply", str(w.plan), "--auto-approve"),
+                ("destroy", str(w.plan), "--auto-approve"), ("import", str(w.plan)), ("pull", str(w.plan)))
+    for argv in commands:
+        w.run(*argv, expect=1)
+    w.box.control("DELETE", "faults")
+    closed = "http://127.0.0.1:9/api"  # discard port: nothing listens, connection refused at once
+    for argv in commands[2:]:  # (channels retries a refused connection for 3 s: its doctor is enough)
+        w.run(*argv, expect=1, url=closed)
+    _finish(w)
+
+
+def test_a_post_postiz_refuses_and_a_bad_plan(world):
+    w = world
+    _plan(w, long_x_caption=True)
+    run = w.run("apply", str(w.plan), "--auto-approve", "--rate-limit", "1000/h", expect=4)
+    assert "refused" in run.stdout
+    w.run("apply", str(w.plan), "--auto-approve", "--json", "--rate-limit", "1000/h", expect=4)
+    w.plan.write_text("version: 1\nname: [\n", "utf-8")
+    for argv in (("validate", str(w.plan)), ("diff", str(w.plan)), ("apply", str(w.plan), "--auto-approve")):
+        w.run(*argv, expect=1)
+    _finish(w)
+
+
+def test_plain_http_to_another_host_warns_that_the_key_travels_in_clear(world):
+    w = world
+    _plan(w)
+    run = w.run("channels", expect=1, url="http://example.invalid/api")
+    assert "clear text" in run.stderr
+    # No warning where the key does not leave the machine or travels encrypted.
+    assert "clear text" not in w.run("channels", url=w.box.api_url.replace("127.0.0.1", "localhost")).stderr
+    assert "clear text" not in w.run("channels", expect=1, url="https://example.invalid/api").stderr
+    _finish(w)
+
+
+def test_the_sandbox_command_does_not_print_a_key_it_was_given(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "planner", "sandbox", "--port", "0", "--db",
+                             str(tmp_path / "s.db"), "--api-key", KEY, "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)]
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    text = "".join(lines) + out + err
+    assert "POSTIZ_API_URL=http://127.0.0.1:" in text
+    record("secret_checks")
+    record("secrets_leaked", len(_leaks(text)))
+    assert _leaks(text) == []
+
+
+# -- in-process: exceptions, reprs, logs ------------------------------------------------
+
+
+def _all_texts(exc: BaseException) -> str:
+    return " ".join([str(exc), repr(exc), "".join(traceback.format_exception(exc)),
+                     getattr(exc, "render", lambda: "")()])
+
+
+def test_client_exceptions_and_reprs_never_hold_the_key(world):
+    from planner.postiz import config
+    from planner.postiz.client import PostizClient
+    from planner.postiz.errors import PostizError
+
+    texts = []
+    good = PostizClient(world.box.api_url, KEY, retries=0)
+    texts += [repr(good), repr(config.resolve(env={"POSTIZ_API_URL": world.box.api_url, "POSTIZ_API_KEY": KEY}))]
+    failures = 0
+    for client, prep in (
+        (PostizClient(world.box.api_url, WRONG_KEY, retries=0), None),  # 401
+        (PostizClient("http://127.0.0.1:9/api", KEY, retries=0), None),  # refused
+        (good, lambda: world.box.fault(method="GET", path="/public/v1/integrations", action="error")),  # 500
+        (good, lambda: world.box.fault(method="GET", path="/public/v1/integrations", action="drop")),  # dropped
+        (PostizClient(world.box.api_url, "Bearer " + KEY, retries=0), None),  # 401, hint about Bearer
+    ):
+        if prep:
+            prep()
+        try:
+            client.list_channels()
+        except PostizError as exc:
+            failures += 1
+            texts.append(_all_texts(exc))
+    assert failures == 5
+    leaked = [t for t in texts if _leaks(t)]
+    record("secret_checks", len(texts))
+    record("secrets_leaked", len(leaked))
+    assert leaked == []
+
+
+def test_debug_logs_never_hold_the_key(world, caplog, monkeypatch):
+    from click.testing import CliRunner
+
+    from planner.cli import cli
+
+    _plan(world)
+    for name, value in world.env().items():
+        monkeypatch.setenv(name, value)
+    caplog.set_level(logging.DEBUG)
+    result = CliRunner().invoke(cli, ["apply", str(world.plan), "--auto-approve", "--rate-limit", "1000/h"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["channels"], env={"POSTIZ_API_KEY": WRONG_KEY})
+    assert result.exit_code != 0
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "GET /api/public/v1/integrations" in logged or caplog.records  # logging was really on
+    record("secret_checks")
+    record("secrets_leaked", len(_leaks(logged + result.output)))
+    assert _leaks(logged + result.output) == []
+
+
+# -- trust: TLS, YAML, what gets committed ---------------------------------------------------
+
+
+def test_tls_verification_is_on_and_a_private_ca_is_trusted_not_bypassed(tmp_path):
+    from planner.postiz.client import PostizClient
+
+    client = PostizClient("https://postiz.example.invalid/api", KEY)
+    assert client.session.verify is not False
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+    with_ca = PostizClient("https://postiz.example.invalid/api", KEY, ca_bundle=str(bundle))
+    assert with_ca.session.verify == str(bundle)
+    help_text = subprocess.run([sys.executable, "-m", "planner", "apply", "--help"], capture_output=True,
+                               text=True).stdout
+    assert "--ca-bundle" in help_text and "REQUESTS_CA_BUNDLE" in help_text
+
+
+def test_yaml_object_tags_are_refused_and_never_run(world):
+    w = world
+    _plan(w)
+    text = w.plan.read_text("utf-8")
+    w.plan.write_text(text.replace("name: ep12", "name: !!python/object/new:os.system [\"touch pwned\"]"), "utf-8")
+    w.run("validate", str(w.plan), expect=1)
+    w.plan.write_text(text.replace("name: ep12", "name: !!python/name:os.system"), "utf-8")
+    run = w.run("apply", str(w.plan), "--auto-approve", expect=1)
+    assert "unsupported YAML tag" in run.stderr
+    assert not list(w.root.rglob("pwned")) and not (Path.cwd() / "pwned").exists()
+
+
+def test_state_and_plan_hold_no_key_and_no_machine_path(world):
+    w = world
+    _plan(w)
+    w.run("apply", str(w.plan), "--auto-approve", "--rate-limit", "1000/h")
+    state_text = w.plan.with_name("ep12.state.json").read_text("utf-8")
+    state = json.loads(state_text)
+    assert _leaks(state_text) == []
+    assert str(w.root) not in state_text and str(Path.home()) not in state_text
+    # The document itself (not the header comment, see the next test) is machine-neutral.
+    body = "\n".join(line for line in w.plan.read_text("utf-8").splitlines() if not line.startswith("#"))
+    assert str(w.root) not in body and _leaks(body) == []
+    assert set(state) >= {"posts", "media", "journal"}
+
+
+def test_a_plan_made_with_an_absolute_workspace_path_holds_no_machine_path(world):
+    """`cliper-sched plan ~/cliper ...`: the committed plan must not say where home is."""
+    w = world
+    w.run("plan", str(w.repo / "ws"), "--start", "2031-01-05 09:00", "--interval", "2h", "--channels", CHANNELS,
+          "--timezone", "UTC", "-o", str(w.plan))
+    lines = [line for line in w.plan.read_text("utf-8").splitlines() if str(w.root) in line]
+    assert lines == []
