@@ -39,7 +39,7 @@ def _params():
         yield pytest.param(case, id=case.id, marks=marks)
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", list(_params()))
 def test_bad_input(case, tmp_path, runner, box):
     root = tmp_path / "repo"
     values = build(case, root)
