@@ -1,4 +1,4 @@
-"""What each Postiz provider accepts: caption limits and required settings.
+"""What Postiz accepts, per provider and for media: caption limits, required settings, file types and sizes.
 
 From ../shared/postiz/API.md section 8.3 (required settings, the minimal valid
 set for each) and 8.4 (maximum lengths, media rules). Lengths are counted the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -187,3 +188,31 @@ def default_settings(identifier: str, caption: str) -> dict:
     if identifier in ("instagram", "instagram-standalone"):
         return {"post_type": "post"}
     return {}
+
+
+# What Postiz takes in a post, by sniffed type (API.md 5.1: upload allow-list and size
+# limits; 5.1 gotchas: AVIF, BMP and TIFF upload but cannot be used in a post).
+POSTABLE_TYPES = {"video/mp4", "image/jpeg", "image/png", "image/gif", "image/webp"}
+MAX_VIDEO_BYTES = 1 << 30  # 1 GiB
+MAX_IMAGE_BYTES = 10 << 20  # 10 MiB
+
+
+def media_problem(path: Path, size: int) -> tuple[str, str] | None:
+    """(why, hint) when Postiz would refuse this file as post media; None = fine."""
+    import filetype
+
+    try:
+        kind = filetype.guess_mime(str(path))
+    except OSError as exc:
+        return f"cannot read the media file ({exc.strerror or exc})", "check the file's permissions"
+    if kind not in POSTABLE_TYPES:
+        found = f" (it is {kind})" if kind else ""
+        return (f"{path.name} is not an MP4 video or a JPEG/PNG/GIF/WebP image{found}: Postiz refuses it",
+                "Postiz looks at the bytes, not the name; point media.path at the exported .mp4")
+    if kind.startswith("video/") and size > MAX_VIDEO_BYTES:
+        return (f"{path.name} is {size / (1 << 30):.1f} GB: over Postiz's 1 GB upload limit for videos",
+                "re-export the clip shorter or at a lower bitrate")
+    if kind.startswith("image/") and size > MAX_IMAGE_BYTES:
+        return (f"{path.name} is {size / (1 << 20):.1f} MB: over Postiz's 10 MB upload limit for images",
+                "save the image smaller")
+    return None

@@ -10,8 +10,6 @@ import difflib
 import os
 from datetime import datetime
 
-import filetype
-
 from planner.errors import Problem
 from planner.fsutil import sha256_file
 from planner.planfile import Plan, read_plan
@@ -20,6 +18,7 @@ from planner.providers import (
     caption_length,
     default_settings,
     max_length,
+    media_problem,
     missing_settings,
 )
 
@@ -127,32 +126,6 @@ def check_plan(plan: Plan, *, now: datetime) -> list[Problem]:
             hint=f"set it under channels.{ref}.settings for every post, or in a post's overrides")
     problems.sort(key=lambda p: (p.line or 0, p.path or ""))
     return problems
-
-
-# What Postiz takes in a post, by sniffed type (API.md 5.1: upload allow-list and size
-# limits; 5.1 gotchas: AVIF, BMP and TIFF upload but cannot be used in a post).
-POSTABLE_TYPES = {"video/mp4", "image/jpeg", "image/png", "image/gif", "image/webp"}
-MAX_VIDEO_BYTES = 1 << 30  # 1 GiB
-MAX_IMAGE_BYTES = 10 << 20  # 10 MiB
-
-
-def media_problem(path, size: int) -> tuple[str, str] | None:
-    """(why, hint) when Postiz would refuse this file as post media; None = fine."""
-    try:
-        kind = filetype.guess_mime(str(path))
-    except OSError as exc:
-        return f"cannot read the media file ({exc.strerror or exc})", "check the file's permissions"
-    if kind not in POSTABLE_TYPES:
-        found = f" (it is {kind})" if kind else ""
-        return (f"{path.name} is not an MP4 video or a JPEG/PNG/GIF/WebP image{found}: Postiz refuses it",
-                "Postiz looks at the bytes, not the name; point media.path at the exported .mp4")
-    if kind.startswith("video/") and size > MAX_VIDEO_BYTES:
-        return (f"{path.name} is {size / (1 << 30):.1f} GB: over Postiz's 1 GB upload limit for videos",
-                "re-export the clip shorter or at a lower bitrate")
-    if kind.startswith("image/") and size > MAX_IMAGE_BYTES:
-        return (f"{path.name} is {size / (1 << 20):.1f} MB: over Postiz's 10 MB upload limit for images",
-                "save the image smaller")
-    return None
 
 
 def _check_media(plan: Plan, add) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from planner.cliper.locate import COPYS, VideoFolder
 from planner.cliper.mp4check import mp4_problem
 from planner.errors import Problem
-from planner.validate import MAX_VIDEO_BYTES
+from planner.providers import MAX_VIDEO_BYTES
 
 CLIP_NAME = re.compile(r"^(\d+)\.mp4$")
 LEGACY_NAME = re.compile(r"(?:^|_)clip_(\d{3,})(?:_(?:9x16|1x1|16x9))?(?:_subs)?\.mp4$")

@@ -20,7 +20,7 @@ from planner.reconcile.cliopts import (
     setup_budget,
     workspace_option,
 )
-from planner.reconcile.executor import Executor, Result, counted_needed, eta_seconds
+from planner.reconcile.executor import Executor, Result
 from planner.reconcile.state import Lock
 from planner.term import is_interactive, paint
 
@@ -50,9 +50,7 @@ def command(client, plan_file, workspace, auto_approve, overwrite_drift, allow_p
         ctx = manager.prepare(plan_file, client, workspace=workspace, preflight=True, overwrite_drift=overwrite_drift,
                               settle=_settle)
         changes = ctx.changes
-        put_settings = ctx.settings_listed is not False
-        counted = counted_needed(changes, put_settings=put_settings)
-        eta = eta_seconds(counted, client.budget)
+        counted, eta = ctx.cost(client.budget)
         for note in ctx.journal_notes:
             click.echo(note, err=as_json)
         if not as_json:

@@ -16,7 +16,6 @@ from planner.reconcile.cliopts import (
     setup_budget,
     workspace_option,
 )
-from planner.reconcile.executor import counted_needed, eta_seconds
 
 
 @click.command(help="Show what `apply` would change in Postiz (Terraform-style plan).")
@@ -30,9 +29,7 @@ from planner.reconcile.executor import counted_needed, eta_seconds
 def command(client, plan_file, workspace, as_json, detailed_exitcode, overwrite_drift, rate_limit):
     setup_budget(client, rate_limit)
     ctx = manager.prepare(plan_file, client, workspace=workspace, preflight=True, overwrite_drift=overwrite_drift)
-    put_settings = ctx.settings_listed is not False
-    counted = counted_needed(ctx.changes, put_settings=put_settings)
-    eta = eta_seconds(counted, client.budget)
+    counted, eta = ctx.cost(client.budget)
     for note in ctx.journal_notes:
         click.echo(note, err=as_json)
     if as_json:

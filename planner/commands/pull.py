@@ -8,7 +8,7 @@ from planner.postiz.options import postiz_options
 from planner.reconcile import manager
 from planner.reconcile import pull as pull_mod
 from planner.reconcile.cliopts import workspace_option
-from planner.reconcile.diff import _live_record
+from planner.reconcile.diff import live_record
 from planner.reconcile.state import Lock
 
 
@@ -25,7 +25,7 @@ def command(client, plan_file, workspace, dry_run):
             click.echo("Nothing to pull: no post was changed in Postiz since the last apply.")
             return
         entries = {e.address: e for e in ctx.entries}
-        live_records = {d.address: _live_record(d.live, d.owned, entries[d.address].desired)
+        live_records = {d.address: live_record(d.live, d.owned, entries[d.address].desired)
                         for d in drifts if d.live is not None}
         text, pulled = pull_mod.pull(ctx.plan.path, ctx.plan, drifts, live_records)
         for p in pulled:

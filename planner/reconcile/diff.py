@@ -138,7 +138,7 @@ class Plan:
         return {"add": len(self.creates), "change": len(self.updates), "destroy": len(self.deletes)}
 
 
-def _live_record(live: Live, owned: Owned | None, desired: DesiredPost | None) -> Record:
+def live_record(live: Live, owned: Owned | None, desired: DesiredPost | None) -> Record:
     """What Postiz holds, completed with what it does not list (media; settings on v2.23.0)."""
     from planner.reconcile import normalize
 
@@ -227,7 +227,7 @@ def _compute(plan: Plan, entries: list[Entry], overwrite_drift: bool) -> Plan:
             if overwrite_drift:
                 plan.creates.append(Create(e.address, d, reason="deleted in Postiz; restored (--overwrite-drift)"))
             continue
-        live_rec = _live_record(lv, o, d)
+        live_rec = live_record(lv, o, d)
         want = d.record
         # Our sanitiser may differ from Postiz's in corner cases: a caption we already
         # sent, stored as the live text, counts as equal.

@@ -16,6 +16,7 @@ from planner.errors import UserError
 from planner.planfile import load_plan
 from planner.reconcile import adopt, desired, diff, normalize, refresh, state
 from planner.reconcile.adopt import Entry
+from planner.reconcile.executor import counted_needed, eta_seconds
 from planner.reconcile.refresh import Live
 
 
@@ -34,6 +35,12 @@ class Context:
     @property
     def tz(self):
         return getattr(self.plan, "timezone", None)
+
+    def cost(self, budget) -> tuple[int, float | None]:
+        """Counted requests the changes need, and seconds of rate-limit waiting for them."""
+        # Unknown (None) still tries PUT settings; only a listing without settings is v2.23.0.
+        counted = counted_needed(self.changes, put_settings=self.settings_listed is not False)
+        return counted, eta_seconds(counted, budget)
 
 
 def state_path(plan_path: str | Path) -> Path:

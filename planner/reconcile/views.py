@@ -24,6 +24,22 @@ DRIFT_WORDS = {
 }
 
 
+# Notes shown after the changes: (kind, title, colour, bold, count in the title, show the hint).
+NOTE_SECTIONS = (
+    ("published", "Published (history, never changed)", "cyan", False, True, False),
+    ("error", "Posts Postiz failed to publish (state ERROR)", "red", True, False, True),
+    ("adopted", "Adopted (already in Postiz, now owned by this plan)", None, False, True, False),
+    ("collision", "Possible duplicates (a post already sits at that channel and time)", "yellow", True, False, True),
+)
+LISTED = 20  # longer lists end with "… and N more"
+
+
+def _listing(lines: list[str], items: list[str]) -> None:
+    lines.extend(f"    {item}" for item in items[:LISTED])
+    if len(items) > LISTED:
+        lines.append(f"    … and {len(items) - LISTED} more")
+
+
 def _short(value: Any, width: int = 70) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= width else text[: width - 1] + '…"'
@@ -106,42 +122,20 @@ def render(plan: Plan, *, tz: tzinfo | None = None, counted: int | None = None,
         if any(not dr.restored and dr.how != "published" for dr in plan.drifts):
             lines.append("  To keep these edits, run `cliper-sched pull PLAN` (writes them into the plan file);")
             lines.append("  to undo them, run apply with --overwrite-drift.")
-    published = [n for n in plan.notes if n.kind == "published"]
-    errors = [n for n in plan.notes if n.kind == "error"]
-    adopted = [n for n in plan.notes if n.kind == "adopted"]
-    collisions = [n for n in plan.notes if n.kind == "collision"]
-    if published:
+    for kind, title, fg, bold, counted_title, show_hint in NOTE_SECTIONS:
+        notes = [n for n in plan.notes if n.kind == kind]
+        if not notes:
+            continue
         lines.append("")
-        lines.append(p(f"Published (history, never changed): {len(published)}", "cyan"))
-        for n in published[:20]:
-            lines.append(f"    {n.address}: {n.message}")
-        if len(published) > 20:
-            lines.append(f"    … and {len(published) - 20} more")
-    if errors:
-        lines.append("")
-        lines.append(p("Posts Postiz failed to publish (state ERROR):", "red", True))
-        for n in errors:
-            lines.append(f"    {n.address}: {n.message}")
-        lines.append(f"    hint: {errors[0].hint}")
-    if adopted:
-        lines.append("")
-        lines.append(f"Adopted (already in Postiz, now owned by this plan): {len(adopted)}")
-        for n in adopted[:20]:
-            lines.append(f"    {n.address}: {n.message}")
-    if collisions:
-        lines.append("")
-        lines.append(p("Possible duplicates (a post already sits at that channel and time):", "yellow", True))
-        for n in collisions:
-            lines.append(f"    {n.address}: {n.message}")
-        lines.append(f"    hint: {collisions[0].hint}")
+        lines.append(p(f"{title}: {len(notes)}" if counted_title else f"{title}:", fg, bold))
+        _listing(lines, [f"{n.address}: {n.message}" for n in notes])
+        if show_hint and notes[0].hint:
+            lines.append(f"    hint: {notes[0].hint}")
     if plan.remarks:
         lines.append("")
         lines.append(f"Ownership marker missing (dropped by a dashboard edit): {len(plan.remarks)} post(s); "
                      "apply puts it back (not counted, edits kept):")
-        for r in plan.remarks[:20]:
-            lines.append(f"    {r.address} (post {r.live.id})")
-        if len(plan.remarks) > 20:
-            lines.append(f"    … and {len(plan.remarks) - 20} more")
+        _listing(lines, [f"{r.address} (post {r.live.id})" for r in plan.remarks])
     lines.append("")
     if plan.has_changes:
         c = plan.counts()

@@ -171,3 +171,15 @@ def test_state_file_errors_say_where_and_what_to_do(tmp_path):
     path.write_text("{not json")
     with pytest.raises(UserError, match="cannot read the state file"):
         load(path, "ep12")
+
+
+def test_long_note_lists_say_how_many_more_and_keep_their_hint():
+    """A 25-post ERROR list must neither flood the terminal nor hide posts silently."""
+    notes = [diff.Note(f"clip-{i:02d}@x-main", "error", "Postiz failed to publish this post", "reconnect the channel")
+             for i in range(25)]
+    notes += [diff.Note(f"clip-{i:02d}@tiktok-main", "adopted", "found in Postiz by marker") for i in range(22)]
+    text = views.render(diff.Plan(notes=notes))
+    assert "clip-19@x-main" in text and "clip-20@x-main" not in text
+    assert "… and 5 more" in text and "… and 2 more" in text
+    assert text.count("hint: reconnect the channel") == 1
+    assert "Adopted (already in Postiz, now owned by this plan): 22" in text
