@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 from click.core import ParameterSource
@@ -117,10 +117,11 @@ class LineReporter(Reporter):
         local = until.astimezone().strftime("%H:%M:%S")
         self._echo(paint(f"Rate-limit budget spent: waiting until {local} before the next create/edit "
                          "request (Ctrl-C stops safely; re-run apply later).", "yellow"))
-        if self.tty and not self.quiet:
-            import time
 
-            while (left := (until - datetime.now(UTC)).total_seconds()) > 0:
-                self._echo(f"\r\033[K  {self._last_bar}  resuming in {duration(left)}", nl=False)
-                time.sleep(min(1.0, left))
+    def tick(self, seconds_left: float) -> None:
+        if self.tty:
+            self._echo(f"\r\033[K  {self._last_bar}  resuming in {duration(seconds_left)}", nl=False)
+
+    def resumed(self) -> None:
+        if self.tty:
             self._echo("\r\033[K", nl=False)

@@ -107,6 +107,12 @@ class Reporter:
         pass
 
     def waiting(self, until: datetime) -> None:
+        """The budget is spent until `until`; `tick` follows every second, `resumed` at the end."""
+
+    def tick(self, seconds_left: float) -> None:
+        pass
+
+    def resumed(self) -> None:
         pass
 
 
@@ -411,7 +417,9 @@ class Executor:
             try:
                 self.reporter.waiting(until)
                 while (left := (until - datetime.now(UTC)).total_seconds()) > 0:
+                    self.reporter.tick(left)
                     self.sleep(min(1.0, left))
+                self.reporter.resumed()
             except KeyboardInterrupt:
                 # Ctrl-C while waiting is a clean stop, like --no-wait: nothing is in flight.
                 self.result.stopped_until = until
