@@ -12,6 +12,7 @@ Figures only; nothing is asserted.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -114,8 +115,10 @@ def bench(n: int) -> None:
 
 
 def main(argv: list[str]) -> None:
-    sizes = [int(a) for a in argv] or [1000, 10000]
-    for n in sizes:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[1000, 10000],
+                        help="plan sizes in posts (default: 1000 10000)")
+    for n in parser.parse_args(argv).sizes:
         bench(n)
 
 

@@ -213,6 +213,15 @@ def _quick_check(name: str):
     return fastjsonschema.compile(load_schema(name))
 
 
+def schema_errors(data, schema_name: str) -> list:
+    """jsonschema's errors for `data` (none when the compiled check passes), by location."""
+    try:
+        _quick_check(schema_name)(data)
+        return []
+    except fastjsonschema.JsonSchemaException:
+        return sorted(_validator(schema_name).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+
+
 def schema_problems(doc: Document, schema_name: str, file: str) -> list[Problem]:
     """Every schema violation, deepest first per location, in document order."""
     try:

@@ -41,17 +41,15 @@ class DesiredPost:
         return normalize.text_digest(self.caption)
 
 
-_sha_cache: dict[Path, str] = {}
-
-
-def _sha256(path: Path) -> str:
-    """For a plan written without sha256: identify the media by content anyway."""
-    if path not in _sha_cache:
+def _sha256(path: Path, seen: dict[Path, str]) -> str:
+    """For a plan written without sha256: identify the media by content anyway
+    (once per file per run; a module-wide cache would go stale in a long process)."""
+    if path not in seen:
         try:
-            _sha_cache[path] = sha256_file(path)
+            seen[path] = sha256_file(path)
         except OSError:
-            _sha_cache[path] = "0" * 64  # missing file: the upload step reports it
-    return _sha_cache[path]
+            seen[path] = "0" * 64  # missing file: the upload step reports it
+    return seen[path]
 
 
 def address(key: str, ref: str) -> str:
@@ -61,6 +59,7 @@ def address(key: str, ref: str) -> str:
 def build(plan: Any, channels: dict[str, ChannelInfo], default_settings) -> list[DesiredPost]:
     """`channels` maps every channel ref used by the plan to its resolved channel."""
     out: list[DesiredPost] = []
+    hashed: dict[Path, str] = {}
     for post, ref, at, caption, settings in plan.targets():
         channel = channels[ref]
         effective = dict(default_settings(channel.provider, caption) or {})
@@ -69,7 +68,7 @@ def build(plan: Any, channels: dict[str, ChannelInfo], default_settings) -> list
         media = getattr(post, "media", None)
         if media is not None:
             path = Path(plan.media_file(post))
-            sha = media.sha256 or _sha256(path)
+            sha = media.sha256 or _sha256(path, hashed)
             media_files.append((sha, path))
         record = Record(
             at=normalize.instant(at),

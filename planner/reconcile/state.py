@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import filelock
-import jsonschema
 
+from planner.docload import schema_errors
 from planner.errors import UserError
 from planner.fsutil import atomic_write_text, remove_stale_temps
 from planner.reconcile import budgetcache, hooks
@@ -119,10 +119,6 @@ class State:
         return {o.post_id: a for a, o in self.posts.items()}
 
 
-def _schema() -> dict:
-    return json.loads((Path(__file__).parent.parent / "schemas" / "state.schema.json").read_text("utf-8"))
-
-
 def load(path: Path, plan_name: str, *, api_url: str | None = None) -> State:
     """Read the state of plan `plan_name`; a missing file is an empty state."""
     path = Path(path)
@@ -136,7 +132,7 @@ def load(path: Path, plan_name: str, *, api_url: str | None = None) -> State:
             file=str(path),
             hint="restore it from git, or delete it and run `cliper-sched import PLAN` to rebuild it",
         ) from None
-    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=lambda e: list(e.path))
+    errors = schema_errors(data, "state.schema.json")
     if errors:
         err = errors[0]
         where = ".".join(str(p) for p in err.path) or None
