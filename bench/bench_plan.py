@@ -3,9 +3,10 @@
     python bench/bench_plan.py [--clips 10000] [--keep DIR]
 
 Builds the workspace in a temp folder (tiny MP4s, CLIPER's clips_copys.json),
-then runs `cliper-sched plan` and `cliper-sched validate` each in a fresh
-Python process and prints wall time, time per 1,000 clips and peak memory
-(max RSS of that process). Target: well under a second per 1,000 clips.
+then runs the installed `cliper-sched plan` and `cliper-sched validate` (the
+console script on PATH, as users run it) and prints each process's wall time,
+time per 1,000 clips and peak memory (max RSS). Target: well under a second
+per 1,000 clips.
 
 Measured 2026-11-26 on the 2-core dev machine while other test suites ran
 (load 2-4), per 1,000 clips: plan 0.18-0.31 s, validate 0.15-0.27 s, peak RSS
@@ -16,9 +17,8 @@ paused during YAML work: plan 0.49 s, validate 0.55 s).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,53 +30,32 @@ sys.path.insert(0, str(REPO / "tests"))
 NOW = "2026-11-26T00:00:00+00:00"
 
 
-def child(argv: list[str]) -> None:
-    """Run one CLI command in this process, then report time and peak RSS as JSON on fd 3."""
-    from planner.cli import main
-
-    start = time.perf_counter()
-    code = 0
-    try:
-        main(argv)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    elapsed = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    with os.fdopen(3, "w") as report:
-        json.dump({"code": code, "seconds": elapsed, "peak_mib": peak_kb / 1024}, report)
-
-
-def measure(label: str, argv: list[str], clips: int) -> dict:
-    read_fd, write_fd = os.pipe()
+def measure(label: str, argv: list[str], clips: int) -> None:
+    """Run the installed `cliper-sched ARGV` as users do; wall time and that process's peak RSS."""
+    command = shutil.which("cliper-sched")
+    if not command:
+        raise SystemExit("cliper-sched is not on PATH: run `python3 -m pip install .` first")
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(argv)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            pass_fds=(write_fd,), env={**os.environ, "NO_COLOR": "1", "BENCH_FD": str(write_fd)})
-    os.close(write_fd)
-    with os.fdopen(read_fd) as fh:
-        report = fh.read()
-    _, err = proc.communicate()
-    total = time.perf_counter() - started
-    result = json.loads(report) if report else {"code": proc.returncode, "seconds": float("nan"), "peak_mib": float("nan")}
-    if result["code"] != 0:
+    proc = subprocess.Popen([command, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "NO_COLOR": "1"})
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    if code != 0:
         print(err.decode(errors="replace")[-2000:], file=sys.stderr)
-        raise SystemExit(f"{label} failed with exit code {result['code']}")
-    per_k = result["seconds"] / clips * 1000
-    print(f"{label:<9} {result['seconds']:7.2f} s in-process  ({total:6.2f} s with interpreter start)  "
-          f"{per_k:6.3f} s per 1,000 clips  peak RSS {result['peak_mib']:7.1f} MiB")
-    return result
+        raise SystemExit(f"{label} failed with exit code {code}")
+    per_k = seconds / clips * 1000
+    print(f"{label:<9} {seconds:7.2f} s (whole process)  {per_k:6.3f} s per 1,000 clips  "
+          f"peak RSS {usage.ru_maxrss / 1024:7.1f} MiB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=int, default=10_000)
     parser.add_argument("--keep", type=Path, help="build the workspace here and keep it")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        os.dup2(int(os.environ["BENCH_FD"]), 3)
-        child(json.loads(args.child))
-        return
 
     from support.workspaces import make_workspace
 

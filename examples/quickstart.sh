@@ -10,7 +10,23 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=${QUICKSTART_DIR:-.quickstart}
 py=${PYTHON:-python3}
-cs() { "$py" -m planner "$@"; }
+
+# The installed console script, as users type it. pip puts it in the
+# interpreter's scripts folder (or ~/.local/bin for a --user install), which
+# may not be on PATH yet: look there too, and say so.
+cs_bin=$(command -v cliper-sched || true)
+if [ -z "$cs_bin" ]; then
+  for dir in "$("$py" -c 'import sysconfig; print(sysconfig.get_path("scripts"))')" \
+             "$("$py" -c 'import sysconfig; print(sysconfig.get_path("scripts", "posix_user"))')"; do
+    if [ -x "$dir/cliper-sched" ]; then cs_bin="$dir/cliper-sched"; break; fi
+  done
+  if [ -z "$cs_bin" ]; then
+    echo "cliper-sched is not installed: run 'python3 -m pip install .' first" >&2
+    exit 1
+  fi
+  echo "note: $(dirname "$cs_bin") is not on your PATH; add it to type cliper-sched directly" >&2
+fi
+cs() { "$cs_bin" "$@"; }
 
 # Start clean every time: a fresh sandbox and no plan or state from an earlier run.
 rm -rf "$work"
@@ -25,7 +41,7 @@ umask 022
 echo "==> Starting the sandbox (a local Postiz-compatible API) on port $port"
 # Not through cs(): $! must be the server itself, not a subshell around it, or
 # the trap below would leave the server running.
-"$py" -m planner sandbox --port "$port" --db "$work/sandbox.db" --api-key "$key" --quiet > "$work/sandbox.log" 2>&1 &
+"$cs_bin" sandbox --port "$port" --db "$work/sandbox.db" --api-key "$key" --quiet > "$work/sandbox.log" 2>&1 &
 sandbox_pid=$!
 # Stop the sandbox on the way out, and wait until it has really gone.
 trap 'kill "$sandbox_pid" 2>/dev/null; wait "$sandbox_pid" 2>/dev/null || true' EXIT INT TERM
@@ -58,7 +74,7 @@ cs diff "$plan" --detailed-exitcode
 echo
 echo "Done: the plan is $plan, its state ${plan%.yaml}.state.json."
 echo "To keep playing, start the sandbox again on the same database and point cliper-sched at it:"
-echo "  $py -m planner sandbox --port $port --db $work/sandbox.db &   # it keeps the key in its db"
+echo "  cliper-sched sandbox --port $port --db $work/sandbox.db &   # it keeps the key in its db"
 echo "  export POSTIZ_API_URL=$POSTIZ_API_URL POSTIZ_API_KEY_FILE=$key_file"
 echo "  # edit a caption or a time in $plan, then:"
-echo "  $py -m planner diff $plan"
+echo "  cliper-sched diff $plan"

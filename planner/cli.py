@@ -7,6 +7,7 @@ command's imports never slow down another.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 
@@ -14,6 +15,7 @@ import click
 
 from planner import __version__
 from planner.errors import EXIT_ERROR, EXIT_INTERRUPTED, CliperError
+from planner.term import use_color
 
 # name -> (module, one-line help shown by `cliper-sched --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -34,16 +36,25 @@ ORDER = list(COMMANDS)
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [name for name in ORDER if _available(name)]
+        return list(ORDER)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS or not _available(name):
+        if name not in COMMANDS:
             return None
         module = importlib.import_module(COMMANDS[name][0])
         cmd = module.command
         if cmd.short_help is None and cmd.help is None:
             cmd.short_help = COMMANDS[name][1]
         return cmd
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and name not in COMMANDS:
+            # Options get "did you mean"; commands deserve the same.
+            close = difflib.get_close_matches(name, ORDER, n=1, cutoff=0.5)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise click.UsageError(f"No such command '{name}'.{hint}", ctx)
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
@@ -52,17 +63,14 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-def _available(name: str) -> bool:
-    return importlib.util.find_spec(COMMANDS[name][0]) is not None
-
-
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cliper-sched")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Terraform for your posting schedule.
 
     \b
-    1. cliper-sched plan WORKSPACE --start ... --interval 4h --channels a,b > plans/ep12.yaml
+    1. cliper-sched plan WORKSPACE --start ... --interval 4h --channels a,b -o plans/ep12.yaml
     2. review and edit plans/ep12.yaml, commit it
     3. cliper-sched apply plans/ep12.yaml   (a second apply changes nothing)
 
@@ -71,6 +79,9 @@ def cli() -> None:
     2 changes pending (diff --detailed-exitcode), 3 rate-limit budget spent
     (apply --no-wait), 4 some posts refused by Postiz.
     """
+    # click strips colour when stdout is not a terminal; FORCE_COLOR means keep it.
+    if use_color() and not sys.stdout.isatty():
+        ctx.color = True
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
-import sys
 
 import pytest
 
 from planner import __version__
 from planner.cli import COMMANDS
+from support.cli import argv as cliper_sched
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "planner", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([*cliper_sched(), *args], capture_output=True, text=True, timeout=60)
 
 
 def test_version_is_printed():
@@ -39,3 +40,27 @@ def test_a_mistyped_flag_exits_1_not_2():
 def test_unknown_command_exits_1():
     result = _run("aply")
     assert result.returncode == 1 and "No such command" in result.stderr
+
+
+@pytest.mark.parametrize("typo, meant", [("plna", "plan"), ("aplly", "apply"), ("imprt", "import"),
+                                         ("dif", "diff")])
+def test_a_mistyped_command_gets_the_closest_one(typo, meant):
+    result = _run(typo)
+    assert result.returncode == 1
+    assert f"No such command '{typo}'. Did you mean '{meant}'?" in result.stderr
+
+
+def test_a_command_far_from_any_gets_no_guess():
+    result = _run("frobnicate")
+    assert result.returncode == 1 and "Did you mean" not in result.stderr
+
+
+def test_shell_completion_works_from_the_installed_command():
+    """Completion runs the console script with no subcommand: it crashed with the rest."""
+    env = {**os.environ, "_CLIPER_SCHED_COMPLETE": "bash_source"}
+    source = subprocess.run(cliper_sched(), capture_output=True, text=True, timeout=60, env=env)
+    assert source.returncode == 0 and "complete " in source.stdout, source.stderr
+    env = {**os.environ, "_CLIPER_SCHED_COMPLETE": "bash_complete", "COMP_WORDS": "cliper-sched pl",
+           "COMP_CWORD": "1"}
+    words = subprocess.run(cliper_sched(), capture_output=True, text=True, timeout=60, env=env)
+    assert words.returncode == 0 and "plain,plan" in words.stdout.splitlines(), words.stdout + words.stderr

@@ -27,6 +27,10 @@ KEY_HELP = ("File holding the Postiz API key [env POSTIZ_API_KEY_FILE]; without 
 CA_HELP = ("PEM file of a private CA to trust for https (REQUESTS_CA_BUNDLE works too). "
            "TLS verification is never turned off.")
 
+TIMEOUT_HELP = ("Seconds to wait for each answer from Postiz [env POSTIZ_TIMEOUT]; a create "
+                "left without an answer is read back, never sent twice.")
+CONNECT_TIMEOUT = 5.0
+
 
 def connection_options(fn: Callable) -> Callable:
     """Only the flags (for commands such as `doctor` that resolve them themselves)."""
@@ -52,11 +56,14 @@ def postiz_options(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, api_url: str | None, api_key_file: str | None,
-                ca_bundle: str | None, **kwargs: Any) -> Any:
+                ca_bundle: str | None, timeout: float, **kwargs: Any) -> Any:
         cfg = resolve_config(api_url, api_key_file, ca_bundle)
-        client = PostizClient.from_config(cfg)
+        client = PostizClient.from_config(cfg, timeout=(min(CONNECT_TIMEOUT, timeout), timeout))
         ctx = click.get_current_context()
         ctx.call_on_close(client.close)
         return fn(*args, client=client, **kwargs)
 
+    wrapper = click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0,
+                           envvar="POSTIZ_TIMEOUT", show_default=True, metavar="SECONDS",
+                           help=TIMEOUT_HELP)(wrapper)
     return connection_options(wrapper)

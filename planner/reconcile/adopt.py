@@ -10,9 +10,11 @@ settled here the same way: by reading back, never by re-sending.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from planner.errors import UserError
 from planner.reconcile import normalize
 from planner.reconcile.desired import DesiredPost
 from planner.reconcile.records import Record
@@ -103,7 +105,17 @@ def owned_from_live(live: Live, desired: DesiredPost | None) -> Owned:
 
 # A request that got no answer may still be carried out a little later (a slow
 # server): its posts are not re-created until this long after it was sent.
+# CLIPER_SCHED_SETTLE_SECONDS tunes it (README, "Connecting to Postiz").
+SETTLE_ENV = "CLIPER_SCHED_SETTLE_SECONDS"
 SETTLE_SECONDS = 120.0
+
+
+def settle_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get(SETTLE_ENV) or SETTLE_SECONDS))
+    except ValueError:
+        raise UserError(f"{SETTLE_ENV}={os.environ[SETTLE_ENV]!r} is not a number of seconds",
+                        hint=f"unset it to use the default ({SETTLE_SECONDS:.0f} s)") from None
 
 
 def resolve_journal(state: State, lives: list[Live], *, now: datetime | None = None) -> tuple[list[str], float]:
@@ -115,6 +127,7 @@ def resolve_journal(state: State, lives: list[Live], *, now: datetime | None = N
     if not state.journal:
         return [], 0.0
     now = now or datetime.now(UTC)
+    settle = settle_seconds()
     claimed = {o.post_id for o in state.posts.values()}
     matcher = Matcher(state.plan, lives, claimed)
     notes: list[str] = []
@@ -126,7 +139,7 @@ def resolve_journal(state: State, lives: list[Live], *, now: datetime | None = N
         # Only a request that was sent and never answered can still land later; one
         # interrupted by a crash of this process was answered or never sent.
         unanswered = intent.get("unanswered") and sent
-        age = (now - normalize.instant(sent)).total_seconds() if unanswered else SETTLE_SECONDS
+        age = (now - normalize.instant(sent)).total_seconds() if unanswered else settle
         for item in intent.get("entries", []):
             address = item["address"]
             if item.get("post_id") or address in state.posts:
@@ -135,9 +148,9 @@ def resolve_journal(state: State, lives: list[Live], *, now: datetime | None = N
             content = applied.content if applied else item.get("content", "")
             live, how = matcher.find(address, item["channel_id"], item["at"], content, by_content=True)
             if live is None:
-                if age < SETTLE_SECONDS:
+                if age < settle:
                     young.append(item)
-                    wait = max(wait, SETTLE_SECONDS - age)
+                    wait = max(wait, settle - age)
                 else:
                     notes.append(f"{address}: the interrupted create did not reach Postiz; it will be created")
                 continue

@@ -75,7 +75,7 @@ def prepare(plan_path: str | Path, client: Any, *, workspace: str | None = None,
         settle(wait)
         lives, listed = refresh.fetch_posts(client, *span)
         lives, listed = _find_moved_far(client, st, span, lives, listed)
-        more, wait = adopt.resolve_journal(st, lives, now=datetime.now(UTC) + timedelta(seconds=adopt.SETTLE_SECONDS))
+        more, wait = adopt.resolve_journal(st, lives, now=datetime.now(UTC) + timedelta(seconds=adopt.settle_seconds()))
         notes += more
     pending = {e["address"] for j in st.journal for e in j.get("entries", [])}
     wanted_now = [d for d in wanted if d.address not in pending]

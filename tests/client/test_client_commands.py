@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from click.testing import CliRunner
 
-from planner.cli import cli
 from planner.postiz.client import PostizClient
 from planner.postiz.diagnose import _clock_check
 from planner.postiz.errors import RateLimited
 from planner.postiz.models import PostEntry
 from planner.reconcile import budgetcache
+from support.cli import argv as cliper_sched
+from support.cli import run as cli_run
 from support.client_helpers import CHANNELS, KEY, channel_ids, control
 
 WHEN = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
@@ -32,10 +31,10 @@ def private_cache(tmp_path, monkeypatch):
 
 
 def run(args, url, key=KEY, tty=False, **env):
-    environ = {"POSTIZ_API_URL": url, "POSTIZ_API_KEY": key, "NO_COLOR": "", "FORCE_COLOR": "",
-               **env}
-    # color=True: the runner keeps escape codes as a terminal would receive them.
-    return CliRunner().invoke(cli, args, env=environ, catch_exceptions=False, color=tty)
+    environ = {"POSTIZ_API_URL": url, "POSTIZ_API_KEY": key, "NO_COLOR": "",
+               "FORCE_COLOR": "1" if tty else "", **env}
+    # FORCE_COLOR: escape codes as a terminal would receive them (stdout is a pipe here).
+    return cli_run(*args, env=environ)
 
 
 def doctor(url, key=KEY, *extra):
@@ -81,12 +80,12 @@ def test_channels_json(sandbox):
 def test_channels_errors_are_one_clear_line_without_traceback(sandbox, tmp_path):
     env = {"POSTIZ_API_URL": sandbox.api_url, "POSTIZ_API_KEY": "wrong-key", "PATH": "",
            "HOME": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "planner", "channels"], env=env,
+    proc = subprocess.run([*cliper_sched(), "channels"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1
     assert proc.stderr.startswith("Error: Postiz refused the API key (401): Invalid API key")
     assert "Traceback" not in proc.stderr and "wrong-key" not in proc.stderr
-    missing = subprocess.run([sys.executable, "-m", "planner", "channels"],
+    missing = subprocess.run([*cliper_sched(), "channels"],
                              env={"PATH": "", "HOME": str(tmp_path)},
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1 and "POSTIZ_API_URL" in missing.stderr
@@ -180,8 +179,7 @@ def test_doctor_disabled_channel_warns_and_strict_fails(sandbox):
 
 
 def test_doctor_missing_configuration():
-    result = CliRunner().invoke(cli, ["doctor", "--json"], env={"POSTIZ_API_URL": "",
-                                                                 "POSTIZ_API_KEY": ""})
+    result = cli_run("doctor", "--json", env={"POSTIZ_API_URL": "", "POSTIZ_API_KEY": ""})
     report = json.loads(result.output)
     assert result.exit_code == 1
     assert report["checks"][0]["status"] == "fail"
@@ -190,7 +188,7 @@ def test_doctor_missing_configuration():
 
 @pytest.mark.parametrize("args", [["doctor", "--help"], ["channels", "--help"]])
 def test_help_mentions_the_connection_options(args):
-    result = CliRunner().invoke(cli, args)
+    result = cli_run(*args)
     assert "--api-url" in result.output and "--api-key-file" in result.output
     assert "--ca-bundle" in result.output
 

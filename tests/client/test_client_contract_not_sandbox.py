@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from click.testing import CliRunner
-
-from planner.cli import cli
 from planner.postiz.client import PostizClient
 from planner.postiz.models import PostEntry
+from support.cli import run as cli_run
 from support.client_helpers import KEY, control
 
 WHEN = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
@@ -69,7 +67,7 @@ def test_full_round_trip_through_a_postiz_that_differs_from_the_sandbox(
 def test_doctor_without_a_date_header_warns_instead_of_failing(unlike_proxy, tmp_path):
     env = {"POSTIZ_API_URL": unlike_proxy, "POSTIZ_API_KEY": KEY, "NO_COLOR": "1",
            "CLIPER_SCHED_CACHE_DIR": str(tmp_path / "cache")}
-    result = CliRunner().invoke(cli, ["doctor", "--json"], env=env)
+    result = cli_run("doctor", "--json", env=env)
     report = json.loads(result.output)
     checks = {c["name"]: c for c in report["checks"]}
     assert result.exit_code == 0 and report["ok"] is True

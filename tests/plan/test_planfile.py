@@ -10,6 +10,7 @@ import yaml
 
 from planner.errors import UserError
 from planner.planfile import dump_plan, load_plan
+from support.cli import argv as cliper_sched
 from support.workspaces import make_workspace
 
 FLAGS = ("--start", "2026-12-01 09:00", "--interval", "4h", "--channels", "tiktok-main,youtube-shorts",
@@ -101,11 +102,10 @@ def test_header_paths_far_from_the_current_folder_are_relative_to_the_plan(tmp_p
 
 def test_header_names_the_file_stdout_is_redirected_to(tmp_path):
     import subprocess
-    import sys
     make_workspace(tmp_path / "ws", clips=1)
     (tmp_path / "plans").mkdir()
     with open(tmp_path / "plans" / "ep12.yaml", "w") as out:
-        subprocess.run([sys.executable, "-m", "planner", "plan", "ws", *FLAGS, "--now", "2026-11-26T00:00:00Z"],
+        subprocess.run([*cliper_sched(), "plan", "ws", *FLAGS, "--now", "2026-11-26T00:00:00Z"],
                        cwd=tmp_path, stdout=out, stderr=subprocess.PIPE, check=True)
     text = (tmp_path / "plans" / "ep12.yaml").read_text(encoding="utf-8")
     assert "cliper-sched validate plans/ep12.yaml" in _header(text)

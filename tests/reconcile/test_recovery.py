@@ -64,12 +64,9 @@ def test_lost_state_is_adopted_by_apply(sandbox, plan):
     {"action": "delay", "seconds": 3},    # answered after the client gave up
 ])
 def test_faults_on_create_converge(sandbox, plan, fault, monkeypatch):
-    from planner.postiz.client import PostizClient
-    from planner.reconcile import adopt
-
     # The client gives up after 1 s; the delayed request still lands 2 s later.
-    monkeypatch.setitem(PostizClient.__init__.__kwdefaults__, "timeout", (2.0, 1.0))
-    monkeypatch.setattr(adopt, "SETTLE_SECONDS", 4.0)
+    monkeypatch.setenv("POSTIZ_TIMEOUT", "1")
+    monkeypatch.setenv("CLIPER_SCHED_SETTLE_SECONDS", "4")
     sandbox.fault(method="POST", path="/public/v1/posts", nth=2, **fault)
     first = _apply(plan)
     assert first.exit_code in (0, 4), first.output + first.error

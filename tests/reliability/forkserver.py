@@ -6,9 +6,6 @@ job (one JSON line on stdin: argv, env, stdout/stderr file paths), waits for it
 and answers one JSON line: `{"rc": N}` or `{"signal": 9}`. It starts no thread,
 so forking is safe. Test-only knobs, read by the child before it runs the CLI:
 
-- FORKRUN_SETTLE_SECONDS: planner.reconcile.adopt.SETTLE_SECONDS (how long an
-  unanswered create is given to land), so tests need not wait two minutes;
-- FORKRUN_TIMEOUT: the client's read timeout in seconds (delay-past-timeout faults);
 - FORKRUN_KILL_MID_STATE_WRITE=N: on the N-th write of a `*.state.json`, write
   half of it to the temporary file atomic_write uses, then SIGKILL: a crash in
   the middle of writing the state file;
@@ -40,13 +37,7 @@ def _install_knobs() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         resource.setrlimit(resource.RLIMIT_CPU, (30, 31))
     from planner import fsutil
-    from planner.postiz.client import PostizClient
-    from planner.reconcile import adopt
 
-    if os.environ.get("FORKRUN_SETTLE_SECONDS"):
-        adopt.SETTLE_SECONDS = float(os.environ["FORKRUN_SETTLE_SECONDS"])
-    if os.environ.get("FORKRUN_TIMEOUT"):
-        PostizClient.__init__.__kwdefaults__["timeout"] = (2.0, float(os.environ["FORKRUN_TIMEOUT"]))
     if os.environ.get("FORKRUN_COUNT_POINTS"):
         from planner.reconcile import hooks
 

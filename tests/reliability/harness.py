@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from reliability.figures import record
 
 from planner.planfile import load_plan
 from planner.reconcile.normalize import MARKER_KEY, content, instant
+from support.cli import argv as cliper_sched
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -55,7 +55,10 @@ class ForkRunner:
     def __init__(self, workdir: Path):
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "forkserver.py")], stdin=subprocess.PIPE,
+        # The installed package's interpreter (beside the `cliper-sched` on PATH),
+        # so the forked runs execute what `pip install .` put there.
+        python = Path(cliper_sched()[0]).with_name("python")
+        self.proc = subprocess.Popen([str(python), str(HERE / "forkserver.py")], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, cwd=str(REPO))
         assert json.loads(self.proc.stdout.readline()) == {"ready": True}
         self.count = 0

@@ -13,7 +13,7 @@ import pytest
 from reliability.figures import record
 from reliability.harness import Project, assert_converged, duplicates, verdict
 
-SETTLE = {"FORKRUN_SETTLE_SECONDS": "1"}  # an unanswered create gets 1 s to land, not 2 min
+SETTLE = {"CLIPER_SCHED_SETTLE_SECONDS": "1"}  # an unanswered create gets 1 s to land, not 2 min
 
 POSTS = "/public/v1/posts"
 ROUTES = {
@@ -103,8 +103,8 @@ def test_an_answer_slower_than_the_client_timeout(project_factory, kind):
     method, path = ROUTES[kind]
     # The client gives up after 1 s; the server finishes the request 1.5 s later.
     project.box.fault(method=method, path=path, action="delay", seconds=2.5, nth=2)
-    first = project.apply(FORKRUN_TIMEOUT="1", FORKRUN_SETTLE_SECONDS="3")
-    _survive(project, first, knobs={"FORKRUN_SETTLE_SECONDS": "3"})
+    first = project.apply(POSTIZ_TIMEOUT="1", CLIPER_SCHED_SETTLE_SECONDS="3")
+    _survive(project, first, knobs={"CLIPER_SCHED_SETTLE_SECONDS": "3"})
 
 
 def test_429_mid_run_with_no_wait_then_rerun(project_factory, compat):

@@ -18,13 +18,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 from reliability.figures import record
 from reliability.harness import REPO, Project, assert_converged, duplicates, state_problems
 
-SETTLE = {"FORKRUN_SETTLE_SECONDS": "1"}
+from support.cli import argv as cliper_sched
+
+SETTLE = {"CLIPER_SCHED_SETTLE_SECONDS": "1"}
 
 
 def _fingerprint(project: Project, rows: list[dict]) -> tuple:
@@ -139,10 +140,10 @@ def test_one_kill_then_a_plain_rerun_converges(project_factory, point):
 
 
 def test_a_real_kill_9_of_python_m_planner(project_factory):
-    """The same, without the fork server: `python -m planner apply` killed for real."""
+    """The same, without the fork server: `cliper-sched apply` killed for real."""
     project = project_factory("v2.23.0")
     env = {**project.env, "POSTIZ_API_URL": project.box.api_url, "POSTIZ_API_KEY": project.box.api_key}
-    cmd = [sys.executable, "-m", "planner", "apply", str(project.plan), "--auto-approve", "--rate-limit", "100000/h"]
+    cmd = [*cliper_sched(), "apply", str(project.plan), "--auto-approve", "--rate-limit", "100000/h"]
     crashed = subprocess.run(cmd, env={**env, "CLIPER_SCHED_TEST_KILL_AT": "after-request:75"},
                              capture_output=True, text=True, cwd=str(REPO), timeout=120)
     assert crashed.returncode == -9, crashed.stdout + crashed.stderr

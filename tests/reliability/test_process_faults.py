@@ -8,7 +8,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +15,9 @@ import urllib.request
 import pytest
 from reliability.figures import record
 from reliability.harness import REPO, Box, Project, assert_converged, base_env, duplicates
+
+from support.cli import argv as cliper_sched
+from support.cli import ctrl_c_enabled
 
 KEY = "sandbox-restart-test-key"
 
@@ -27,9 +29,9 @@ def _free_port() -> int:
 
 
 def _start_sandbox(db, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "planner", "sandbox", "--port", str(port), "--db", str(db),
+    proc = subprocess.Popen([*cliper_sched(), "sandbox", "--port", str(port), "--db", str(db),
                              "--api-key", KEY, "--limit", "100000", "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(REPO))
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(REPO), preexec_fn=ctrl_c_enabled)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -42,13 +44,13 @@ def _start_sandbox(db, port: int) -> subprocess.Popen:
 
 
 def _apply_process(project: Project, name: str = "apply") -> subprocess.Popen:
-    """A real `python -m planner apply` in the background; its output goes to files
+    """A real `cliper-sched apply` in the background; its output goes to files
     (a pipe nobody reads would fill up and stall it)."""
     env = {**project.env, "POSTIZ_API_URL": project.box.api_url, "POSTIZ_API_KEY": project.box.api_key}
     out = open(project.root / f"{name}.out", "w+")  # noqa: SIM115 - closed by _finish
-    proc = subprocess.Popen([sys.executable, "-m", "planner", "apply", str(project.plan), "--auto-approve",
+    proc = subprocess.Popen([*cliper_sched(), "apply", str(project.plan), "--auto-approve",
                              "--rate-limit", "100000/h"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                            text=True, cwd=str(REPO))
+                            text=True, cwd=str(REPO), preexec_fn=ctrl_c_enabled)
     proc.output_file = out
     return proc
 
@@ -95,7 +97,7 @@ def test_postiz_killed_and_restarted_mid_apply(tmp_path, templates, runner):
         assert "Traceback" not in text
         assert duplicates(box) == []
         record("faults_injected")
-        again = project.apply(FORKRUN_SETTLE_SECONDS="1")
+        again = project.apply(CLIPER_SCHED_SETTLE_SECONDS="1")
         assert again.rc == 0, again.text
         assert_converged(project)
         record("faults_survived")

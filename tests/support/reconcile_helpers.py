@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import sys
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from click.testing import CliRunner
 
-from planner.cli import cli
-from planner.errors import CliperError
+from support import cli
+from support.cli import Result  # noqa: F401  (re-exported for the tests)
 
 # A minimal ISO-BMFF file: enough for Postiz's (and the sandbox's) content sniffing.
 MP4 = (b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
@@ -55,29 +51,13 @@ class Sandbox:
         self.control("POST", "faults", spec)
 
 
-@dataclass
-class Result:
-    exit_code: int
-    output: str
-    error: str
-
-
 def run(*args: str, input: str | None = None) -> Result:
-    """Run the real CLI in-process; CliperErrors are rendered like planner.cli.main does."""
-    runner = CliRunner()
-    result = runner.invoke(cli, list(args), input=input, catch_exceptions=True)
-    code, err = result.exit_code, result.stderr if hasattr(result, "stderr") else ""
-    exc = result.exception
-    if isinstance(exc, CliperError):
-        code, err = exc.exit_code, err + exc.render()
-    elif exc is not None and not isinstance(exc, SystemExit):
-        raise exc
-    return Result(code, result.stdout, err)
+    """The installed `cliper-sched ARGS` in a fresh process (stdin not a terminal)."""
+    return cli.run(*args, input=input)
 
 
 def run_subprocess(*args: str, env: dict | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "planner", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
+    return cli.completed(*args, env=env, timeout=timeout)
 
 
 class PlanFile:

@@ -6,7 +6,7 @@
         client = PostizClient(sb.api_url, sb.api_key)
         Controls(sb.base_url).advance(3600)
 
-    proc = SandboxProcess(tmp_path / "sb.db").start()  # `python -m planner sandbox`
+    proc = SandboxProcess(tmp_path / "sb.db").start()  # `cliper-sched sandbox`
     proc.kill(); proc.start()                          # SIGKILL, restart on the same db and port
 """
 
@@ -16,7 +16,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,8 @@ from pathlib import Path
 import requests
 
 from planner.sandbox.server import SandboxServer
+from support.cli import argv as cliper_sched
+from support.cli import ctrl_c_enabled
 
 TEST_KEY = "0" * 63 + "1"
 
@@ -145,7 +146,7 @@ class PublicApi:
 
 
 class SandboxProcess:
-    """`python -m planner sandbox` as a child process, killable and restartable on one db."""
+    """`cliper-sched sandbox` as a child process, killable and restartable on one db."""
 
     def __init__(self, db_path: Path, *, api_key: str = TEST_KEY, limit: int = 30,
                  channels: list[str] | None = None, compat: str = "main", port: int | None = None):
@@ -168,14 +169,14 @@ class SandboxProcess:
         return Controls(self.base_url)
 
     def start(self, timeout: float = 15) -> SandboxProcess:
-        args = [sys.executable, "-m", "planner", "sandbox", "--port", str(self.port), "--db",
+        args = [*cliper_sched(), "sandbox", "--port", str(self.port), "--db",
                 str(self.db_path), "--api-key", self.api_key, "--limit", str(self.limit),
                 "--compat", self.compat, "--quiet"]
         for channel in self.channels:
             args += ["--channel", channel]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                         env={**os.environ, "NO_COLOR": "1"})
+                                         env={**os.environ, "NO_COLOR": "1"}, preexec_fn=ctrl_c_enabled)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

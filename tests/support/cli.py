@@ -1,0 +1,129 @@
+"""Run `cliper-sched` the way users do: the installed console script, found on PATH.
+
+`python -m planner`, an editable install and in-process click runners all hid a
+packaging defect that crashed every installed command. The test session
+therefore installs the current source with `pip install` into a private venv
+(see `install_console_script`) and puts its `bin/` first on PATH; every test
+that runs the tool starts a fresh `cliper-sched` process from there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+
+COMMAND = "cliper-sched"
+
+
+def install_console_script(repo: Path, into: Path) -> Path:
+    """`pip install .` of the working tree into a venv under `into`; returns its bin/.
+
+    The venv sees the system site-packages, so the dependencies the test run
+    already installed are reused and only this project is built (a few seconds).
+    A fully isolated install is checked separately (tests/test_packaging.py).
+    """
+    src = into / "src"
+    # A copy, so the build never writes build/ or *.egg-info into the checkout.
+    shutil.copytree(repo / "planner", src / "planner", symlinks=False,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(repo / name, src / name)
+    env_dir = into / "venv"
+    venv.EnvBuilder(system_site_packages=True, with_pip=False, symlinks=True).create(env_dir)
+    bindir = env_dir / "bin"
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(bindir / "python"), "install",
+                    "--quiet", "--no-deps", "--disable-pip-version-check", str(src)],
+                   check=True, capture_output=True, text=True, timeout=600)
+    # The venv's own copy must win over anything the outer environment has
+    # (an editable install of the checkout would hide packaging defects again).
+    where = subprocess.run([str(bindir / "python"), "-c", "import planner; print(planner.__file__)"],
+                           check=True, capture_output=True, text=True, timeout=60,
+                           cwd=into).stdout.strip()  # not the checkout: `-c` imports from the cwd
+    assert Path(where).is_relative_to(env_dir), f"cliper-sched would import planner from {where}"
+    return bindir
+
+
+def ctrl_c_enabled() -> None:
+    """preexec_fn: let the child see Ctrl-C even when pytest runs as a background job.
+
+    A shell starts background jobs with SIGINT ignored, children inherit that,
+    and Python then never raises KeyboardInterrupt: tests that press Ctrl-C
+    (SIGINT) on a child would hang or fail depending on how pytest was started.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def argv(*args) -> list[str]:
+    path = shutil.which(COMMAND)
+    assert path, f"{COMMAND} is not on PATH: the test session installs it (tests/conftest.py)"
+    return [path, *map(str, args)]
+
+
+@dataclass
+class Result:
+    exit_code: int
+    output: str
+    error: str
+
+    @property
+    def code(self) -> int:
+        return self.exit_code
+
+    @property
+    def out(self) -> str:
+        return self.output
+
+    @property
+    def err(self) -> str:
+        return self.error
+
+
+def run(*args, input: str | None = None, env: dict | None = None, cwd=None,
+        timeout: float = 120) -> Result:
+    """`cliper-sched ARGS` in a fresh process; stdin is not a terminal."""
+    proc = subprocess.run(argv(*args), input=input if input is not None else "",
+                          capture_output=True, text=True, cwd=cwd, timeout=timeout,
+                          env={**os.environ, **(env or {})}, preexec_fn=ctrl_c_enabled)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def completed(*args, env: dict | None = None, cwd=None, timeout: float = 120,
+              input: str | None = None) -> subprocess.CompletedProcess:
+    """Like `run`, as a CompletedProcess (returncode, stdout, stderr)."""
+    return subprocess.run(argv(*args), input=input if input is not None else "",
+                          capture_output=True, text=True, cwd=cwd, timeout=timeout,
+                          env={**os.environ, **(env or {})}, preexec_fn=ctrl_c_enabled)
+
+
+def popen(*args, env: dict | None = None, **kwargs) -> subprocess.Popen:
+    """`cliper-sched ARGS` in the background (the caller waits or kills it)."""
+    return subprocess.Popen(argv(*args), env={**os.environ, **(env or {})},
+                            preexec_fn=ctrl_c_enabled, **kwargs)
+
+
+def run_on_terminal(*args, input: str = "", timeout: float = 120) -> Result:
+    """`cliper-sched ARGS` whose standard input is a terminal (a pty) that types `input`.
+
+    stdout and stderr stay pipes, so the output is read exactly as printed.
+    """
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(argv(*args), stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=dict(os.environ), preexec_fn=ctrl_c_enabled)
+        os.close(slave)
+        slave = -1
+        os.write(master, input.encode())
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+    return Result(proc.returncode, out, err)
