@@ -2,12 +2,15 @@
 
 Errors fail `cliper-sched validate` (exit 1); warnings are shown but pass.
 Each problem points at the file, the YAML line and the path inside it.
+diff and apply run the per-post checks (`check_targets`) again on what they would
+send, with the providers Postiz reports for the plan's channels.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from planner.errors import Problem
@@ -25,16 +28,22 @@ from planner.providers import (
 
 def caption_warnings(caption: str, provider: str | None) -> list[str]:
     """Problems of one caption on one provider (None = provider unknown), in words."""
-    out = []
+    return [message for message, _hint in caption_problems(caption, provider)]
+
+
+def caption_problems(caption: str, provider: str | None) -> list[tuple[str, str | None]]:
+    """(message, hint) for each problem of one caption on one provider (None = unknown)."""
+    out: list[tuple[str, str | None]] = []
     if "<" in caption or ">" in caption:
-        out.append("the caption contains '<' or '>': Postiz treats it as HTML and would strip or "
-                   "escape part of it (write ‹ › or words instead)")
+        out.append(("the caption contains '<' or '>': Postiz treats it as HTML and would strip or "
+                    "escape part of it (write ‹ › or words instead)", None))
     limit = max_length(provider) if provider else None
     if limit is not None:
         n = caption_length(provider, caption)
         if n > limit:
             how = "weighted as X counts it" if provider == "x" else "as Postiz counts it"
-            out.append(f"the caption is {n} characters ({how}); {provider} allows {limit}")
+            out.append((f"the caption is {n} characters ({how}); {provider} allows {limit}",
+                        "shorten it, or give that channel a shorter caption in the post's overrides"))
     return out
 
 
@@ -80,8 +89,30 @@ def check_plan(plan: Plan, *, now: datetime) -> list[Problem]:
         add("posts", "the plan has no posts: applied, it would delete every post it made before",
             hint="to remove them all on purpose use `cliper-sched destroy`")
     _check_media(plan, add)
+    problems += check_targets(plan, {ref: cfg.provider for ref, cfg in plan.channels.items()}, now=now)
+    problems.sort(key=lambda p: (p.line or 0, p.path or ""))
+    return problems
 
-    seen_minute: dict[tuple[str, datetime], str] = {}
+
+def check_targets(plan: Plan, providers: Mapping[str, str | None], *, now: datetime | None = None,
+                  channel_ids: Mapping[str, str] | None = None,
+                  only: Collection[str] | None = None) -> list[Problem]:
+    """The per-post checks: past times, two posts in one minute on a channel, and per
+    provider captions, media and settings. Used offline by `validate` (providers from the
+    plan) and by diff and apply (providers Postiz reported for the resolved channels).
+
+    `providers`: channel ref -> provider identifier; a ref missing or unknown skips the
+    provider checks. `now`: None skips past times (apply's safety check owns them, with
+    --allow-past). `channel_ids`: ref -> channel, so two refs naming one channel share its
+    minutes. `only`: the addresses to report on (what apply would send); None = all.
+    """
+    file = str(plan.path)
+    problems: list[Problem] = []
+
+    def add(path: str, message: str, hint: str | None = None) -> None:
+        problems.append(Problem(message, file=file, path=path, line=plan.line_of(path), hint=hint))
+
+    seen_minute: dict[tuple[str, datetime], tuple[str, str]] = {}
     # The same problem on several channels of one post is one line naming them all.
     per_channel: dict[tuple[str, str, str | None], list[str]] = {}
 
@@ -91,29 +122,37 @@ def check_plan(plan: Plan, *, now: datetime) -> list[Problem]:
     missing: dict[tuple[str, str, str], list[str]] = {}
     for target in plan.targets():
         post, ref = target.post, target.channel_ref
+        checked = only is None or target.address in only
         base = f"posts[{post.index}]"
         ov = post.overrides.get(ref)
         at_path = f"{base}.overrides.{ref}.at" if ov and ov.at else f"{base}.at"
         caption_path = f"{base}.overrides.{ref}.caption" if ov and ov.caption is not None else f"{base}.caption"
-        if target.at <= now:
+        minute = target.at.replace(second=0, microsecond=0)
+        slot = ((channel_ids or {}).get(ref, ref), minute)
+        if slot in seen_minute:
+            first_key, first_address = seen_minute[slot]
+            # Posts left alone still hold their minute: a new post there collides with them.
+            if checked or first_address in only:
+                on(ref, at_path, f"{first_key} is already at {minute.isoformat()}: two posts in the same minute",
+                   hint="move one of them, or give the channel an offset")
+        else:
+            seen_minute[slot] = (post.key, target.address)
+        if not checked:
+            continue
+        if now is not None and target.at <= now:
             on(ref, at_path, f"{target.at.isoformat()} is in the past: Postiz would publish it immediately",
                hint="move it to a future time, or remove the post if it was already published")
-        minute = target.at.replace(second=0, microsecond=0)
-        slot = (ref, minute)
-        if slot in seen_minute:
-            on(ref, at_path, f"{seen_minute[slot]} is already at {minute.isoformat()}: two posts in the same minute",
-               hint="move one of them, or give the channel an offset")
-        else:
-            seen_minute[slot] = post.key
-        cfg = plan.channels.get(ref)
-        provider = cfg.provider if cfg and cfg.provider in PROVIDERS else None
-        for msg in caption_warnings(target.caption, provider):
-            on(ref, caption_path, msg)
+        provider = providers.get(ref)
+        provider = provider if provider in PROVIDERS else None
+        for msg, hint in caption_problems(target.caption, provider):
+            on(ref, caption_path, msg, hint)
         if provider is None:
             continue
         if PROVIDERS[provider].needs_media and post.media is None:
-            add(base, f"{provider} needs a video or image, and this post has no media (on {ref})")
+            add(base, f"{provider} needs a video or image, and this post has no media (on {ref})",
+                hint=f"add media to the post, or take {ref} out of its channels")
         settings = {**default_settings(provider, target.caption), **target.settings}
+        cfg = plan.channels.get(ref)
         for msg in missing_settings(provider, settings):
             where = f"{base}.overrides.{ref}.settings" if ov and ov.settings else (
                 f"channels.{ref}.settings" if cfg and cfg.settings else f"channels.{ref}")

@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 import traceback
 from pathlib import Path
 from urllib.parse import quote
@@ -21,6 +20,9 @@ from urllib.parse import quote
 import pytest
 from reliability.figures import record
 from reliability.harness import Box, ForkRunner, base_env
+
+from support.cli import argv as cliper_sched
+from support.cli import ctrl_c_enabled
 
 KEY = "csk_LEAKCANARY_7f3e9a2b1c0d"
 WRONG_KEY = "csk_LEAKCANARY_wrong_55aa"
@@ -92,14 +94,17 @@ def world(tmp_path):
     record("secret_checks", w.runs)
 
 
-def _plan(w: World, *, long_x_caption: bool = False) -> None:
+def _plan(w: World, *, refused_on_x: bool = False) -> None:
     w.run("plan", str(w.repo / "ws"), "--start", "2031-01-05 09:00", "--interval", "2h", "--channels", CHANNELS,
           "--timezone", "America/Mexico_City", "--name", "ep12", "-o", str(w.plan))
-    if long_x_caption:
+    if refused_on_x:
+        # A community URL Postiz refuses and no plan check knows (a too-long caption
+        # would be refused by apply itself, before anything is sent).
         text = w.plan.read_text("utf-8")
         w.plan.write_text(text.replace("  channels: [tiktok-main, youtube-shorts, x-main]\n",
                                        "  channels: [tiktok-main, youtube-shorts, x-main]\n"
-                                       "  overrides:\n    x-main: {caption: \"" + "demasiado largo " * 30 + "\"}\n", 1),
+                                       "  overrides:\n    x-main: {settings: {community: "
+                                       "\"https://example.com/c\"}}\n", 1),
                           "utf-8")
 
 
@@ -174,7 +179,7 @@ def test_every_postiz_command_on_a_server_error_and_no_server(world):
 
 def test_a_post_postiz_refuses_and_a_bad_plan(world):
     w = world
-    _plan(w, long_x_caption=True)
+    _plan(w, refused_on_x=True)
     run = w.run("apply", str(w.plan), "--auto-approve", "--rate-limit", "1000/h", expect=4)
     assert "refused" in run.stdout
     w.run("apply", str(w.plan), "--auto-approve", "--json", "--rate-limit", "1000/h", expect=4)
@@ -196,9 +201,9 @@ def test_plain_http_to_another_host_warns_that_the_key_travels_in_clear(world):
 
 
 def test_the_sandbox_command_does_not_print_a_key_it_was_given(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "planner", "sandbox", "--port", "0", "--db",
+    proc = subprocess.Popen([*cliper_sched(), "sandbox", "--port", "0", "--db",
                              str(tmp_path / "s.db"), "--api-key", KEY, "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_enabled)
     try:
         lines = [proc.stdout.readline() for _ in range(3)]
     finally:
@@ -281,7 +286,7 @@ def test_tls_verification_is_on_and_a_private_ca_is_trusted_not_bypassed(tmp_pat
     bundle.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
     with_ca = PostizClient("https://postiz.example.invalid/api", KEY, ca_bundle=str(bundle))
     assert with_ca.session.verify == str(bundle)
-    help_text = subprocess.run([sys.executable, "-m", "planner", "apply", "--help"], capture_output=True,
+    help_text = subprocess.run([*cliper_sched(), "apply", "--help"], capture_output=True,
                                text=True).stdout
     assert "--ca-bundle" in help_text and "REQUESTS_CA_BUNDLE" in help_text
 

@@ -84,11 +84,24 @@ def prepare(plan_path: str | Path, client: Any, *, workspace: str | None = None,
     entries = adopt.match(plan.name, wanted_now, st, lives, by_content=by_content or listed is False,
                           by_time=by_time)
     changes = diff.compute(entries, overwrite_drift=overwrite_drift, plan_name=plan.name)
+    if preflight:
+        _check_sent(plan, channels, changes)
     changes.notes += _collisions(changes, entries, lives)
     if pending:
         notes.append(f"{len(pending)} post(s) of a recent unanswered request are still settling in Postiz; "
                      "they are left out until the next run")
     return Context(plan, st, channels, wanted, lives, listed, entries, changes, notes)
+
+
+def _check_sent(plan, channels: dict[str, desired.ChannelInfo], changes: diff.Plan) -> None:
+    """Validate's checks on what apply would send, with the providers Postiz reported (a
+    plan made with --channels names none): refused here, not one by one by Postiz mid-run.
+    Past times are left to safety.check (--allow-past); posts not sent are not judged."""
+    sent = {c.address for c in changes.creates} | {u.address for u in changes.updates}
+    problems = validate.check_targets(plan, {ref: c.provider for ref, c in channels.items()},
+                                      channel_ids={ref: c.id for ref, c in channels.items()}, only=sent)
+    if problems:
+        raise UserError(problems=problems)
 
 
 def _collisions(changes: diff.Plan, entries: list[Entry], lives: list[Live]) -> list[diff.Note]:

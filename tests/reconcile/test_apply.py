@@ -37,6 +37,7 @@ def test_first_apply_creates_everything_then_reapply_sends_nothing(sandbox, plan
 
 def test_posts_sharing_a_time_share_one_counted_request_and_carry_the_marker(sandbox_main, plan):
     plan.doc["posts"][1]["at"] = plan.doc["posts"][0]["at"]
+    plan.doc["posts"][1]["channels"] = ["linkedin-page"]  # one channel, one post a minute
     plan.save()
     result = _apply(plan)
     assert "Counted Postiz requests needed: 2" in result.output

@@ -86,7 +86,8 @@ def test_diff_json_shape_holds_for_every_kind_of_change_and_drift(sandbox_main, 
 
 
 def test_apply_json_is_only_json_on_stdout_even_when_posts_are_refused(sandbox_main, plan):
-    plan.doc["posts"][1]["overrides"] = {"x-main": {"caption": "x" * 400}}  # too long for X
+    # Postiz refuses it; no check of the plan knows this setting, so it is sent.
+    plan.doc["posts"][1]["overrides"] = {"x-main": {"settings": {"community": "https://example.com/c"}}}
     plan.save()
     result = run("apply", str(plan), "--auto-approve", "--json")
     assert result.exit_code == 4
