@@ -5,20 +5,33 @@ edit sets `overrides.<ref>.settings.<key>`, a deletion removes the channel from
 the post (and the post when it was its last channel). The post-level field is
 used when the post has this one channel and no override or offset is involved;
 otherwise the value goes into `overrides.<ref>`, so other channels keep theirs.
+
+What is written reads back as the same value everywhere: ruamel (this module) reads
+YAML 1.2, every other command reads YAML 1.1 through PyYAML, where a bare `yes` is
+true and `12:30` is 750. New strings are bare only when both read them as that
+text, else double-quoted, as `cliper-sched plan` writes them. The file keeps its
+byte order mark and line endings, so `git diff` shows only the pulled lines.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
+import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.representer import RoundTripRepresenter
+from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from planner.docload import parse_yaml
 from planner.errors import UserError
 from planner.fsutil import atomic_write_text
 from planner.reconcile.diff import Drift
@@ -31,8 +44,24 @@ class Pulled:
     what: str  # human summary
 
 
+class _Representer(RoundTripRepresenter):
+    def represent_float(self, data: float):
+        # PyYAML (YAML 1.1) wants a dot in the mantissa: `1e+20` is text to it, `1.0e+20` a number.
+        # Only new values get here: floats already in the file keep their own spelling.
+        text = repr(data).lower()
+        if math.isfinite(data) and "e" in text and "." not in text:
+            return self.represent_scalar("tag:yaml.org,2002:float", text.replace("e", ".0e", 1))
+        return super().represent_float(data)
+
+
+_Representer.add_representer(float, _Representer.represent_float)
+
+
 def _yaml(text: str) -> YAML:
+    # Round-trip, loading as YAML 1.2: untouched lines are written back as they were
+    # (loading as 1.1 would rewrite `yes` as `true` and `12:30` as `750`).
     y = YAML()  # round-trip: comments, order and quoting survive
+    y.Representer = _Representer
     y.preserve_quotes = True
     y.width = 4096
     # Keep the file's own indentation, so `git diff` after a pull shows only
@@ -48,9 +77,48 @@ def _q(value: str) -> DoubleQuotedScalarString:
     return DoubleQuotedScalarString(value)
 
 
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*")  # what `plan` may write bare: names, digests
+_STR = "tag:yaml.org,2002:str"
+# YAML 1.1 in full (`y`/`n` are booleans there, not in PyYAML) and 1.2 (the next pull).
+_RESOLVERS = (VersionedResolver(version=(1, 1)), VersionedResolver(version=(1, 2)))
+
+
+def _bare_is_text(text: str) -> bool:
+    """Whether `text` written bare reads back as this very string in every reader."""
+    if not _NAME.fullmatch(text):
+        return False
+    if any(str(r.resolve(ScalarNode, text, (True, False))) != _STR for r in _RESOLVERS):
+        return False
+    doc, _ = parse_yaml(f"v: {text}\n", "<pulled value>")  # the reader of validate, diff, apply
+    return doc is not None and doc.data == {"v": text}
+
+
+def _value(value: Any) -> Any:
+    """A value from Postiz, as ruamel must hold it so that every reader reads it back equal."""
+    if isinstance(value, str):
+        return value if _bare_is_text(value) else _q(value)
+    if isinstance(value, dict):
+        # Keys are names to the plan's reader (`on:` stays "on"): only values need care.
+        return CommentedMap((k, _value(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return CommentedSeq(_value(v) for v in value)
+    return value  # bool, int, float (see _Representer), None
+
+
+def _split_bom_and_newlines(raw: bytes) -> tuple[str, bool, str]:
+    """(LF text, had a BOM, the file's line ending): CRLF when most lines end with it."""
+    bom = raw.startswith(codecs.BOM_UTF8)
+    text = raw.decode("utf-8-sig")
+    eol = "\r\n" if 2 * text.count("\r\n") > text.count("\n") else "\n"
+    return text.replace("\r\n", "\n").replace("\r", "\n"), bom, eol
+
+
 def pull(plan_path: Path, plan: Any, drifts: list[Drift], live_records: dict[str, Record]) -> tuple[str, list[Pulled]]:
-    """Return the new plan text and what changed; `live_records[address]` is the live value."""
-    text = Path(plan_path).read_text("utf-8")
+    """Return the new plan text and what changed; `live_records[address]` is the live value.
+
+    The text keeps the file's byte order mark and line endings: `write` puts it as is.
+    """
+    text, bom, eol = _split_bom_and_newlines(Path(plan_path).read_bytes())
     y = _yaml(text)
     doc = y.load(text)
     posts = doc.get("posts") or []
@@ -107,7 +175,7 @@ def pull(plan_path: Path, plan: Any, drifts: list[Drift], live_records: dict[str
                 if "settings" not in ov:
                     ov["settings"] = CommentedMap()
                 if name in live.settings:
-                    ov["settings"][name] = live.settings[name]
+                    ov["settings"][name] = _value(live.settings[name])
                     done.append(Pulled(drift.address, f"settings.{name} = {live.settings[name]!r}"))
                 else:
                     raise UserError(f"{drift.address}: settings.{name} was removed in Postiz; a plan "
@@ -117,7 +185,9 @@ def pull(plan_path: Path, plan: Any, drifts: list[Drift], live_records: dict[str
         posts.remove(node)
     out = io.StringIO()
     y.dump(doc, out)
-    return out.getvalue(), done
+    # ruamel writes LF; scalars hold no raw CR (it escapes them), so this touches line ends only.
+    new_text = out.getvalue().replace("\n", eol)
+    return ("\ufeff" if bom else "") + new_text, done
 
 
 def _override(node: CommentedMap, ref: str) -> CommentedMap:
