@@ -9,14 +9,42 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 
 import nh3
 
-# Postiz runs DOMPurify with this allow-list (libraries/helpers/.../sanitize.post.content.ts).
+# Postiz runs DOMPurify with this allow-list (libraries/helpers/.../sanitize.post.content.ts);
+# its attribute list holds for every tag, and DOMPurify adds any data-*/aria-* attribute.
 _TAGS = {"p", "br", "strong", "u", "a", "ul", "li", "h1", "h2", "h3", "span"}
 _ATTRIBUTES = {"*": {"href", "target", "rel", "class", "data-mention-id", "data-mention-label"}}
+_PREFIXES = {"data-", "aria-"}
 _SCHEMES = {"http", "https", "mailto"}
+# DOMPurify removes these with their text (FORBID_CONTENTS), not only script and style.
+_GONE_WITH_TEXT = {"script", "style", "iframe", "noscript", "noembed", "noframes", "xmp", "plaintext",
+                   "title", "template", "svg", "math", "mi", "mn", "mo", "ms", "mtext", "annotation-xml",
+                   "foreignobject", "desc", "audio", "video", "head", "thead", "colgroup"}
+# ALLOWED_URI_REGEXP applies to every kept attribute but class and data-*/aria-*:
+# `target="_blank"` or `rel="noopener"` fail it and are not stored.
+_URI_OK = re.compile(r"(?i)(https?:|mailto:|/|#)")
+_URI_IGNORED = re.compile(r"[\x00-\x20\xa0\u1680\u180e\u2000-\u2029\u205f\u3000]")
+_DATA = re.compile(r"data-[-\w.\u00b7-\uffff]+")
+_ARIA = re.compile(r"aria-[-\w]+")
+_UNSAFE_VALUE = re.compile(r"(?i)(--!?|\])>|</(style|script|title|xmp|textarea|noscript|iframe|noembed|noframes)")
+_TRIM = "\t\n\v\f\r \xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+        "\u2028\u2029\u202f\u205f\u3000\ufeff"  # JavaScript's trim(), which DOMPurify applies to values
+
+
+def _keep_attribute(tag: str, name: str, value: str) -> str | None:
+    value = value.strip(_TRIM)
+    if _UNSAFE_VALUE.search(value):
+        return None
+    if name.startswith(("data-", "aria-")):
+        return value if (_DATA if name[0] == "d" else _ARIA).fullmatch(name) else None
+    if name == "class" or value == "" or _URI_OK.match(_URI_IGNORED.sub("", value)):
+        return value
+    return None
+
 
 MARKER_KEY = "cliper_sched"  # no `plug-`, no provider DTO field name (API.md 14.2)
 SERVER_KEYS = {"__type", MARKER_KEY}
@@ -28,7 +56,9 @@ def content(text: str | None) -> str:
         return ""
     if "<" not in text:
         return text
-    return nh3.clean(text, tags=_TAGS, attributes=_ATTRIBUTES, link_rel=None, url_schemes=_SCHEMES)
+    return nh3.clean(text, tags=_TAGS, clean_content_tags=_GONE_WITH_TEXT, attributes=_ATTRIBUTES,
+                     generic_attribute_prefixes=_PREFIXES, attribute_filter=_keep_attribute,
+                     link_rel=None, url_schemes=_SCHEMES)
 
 
 def instant(value: datetime | str) -> datetime:
