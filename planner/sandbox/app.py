@@ -184,7 +184,7 @@ class SandboxApp:
         channel = self.store.channel(id, include_deleted=True)
         if channel is None:
             raise msg(404, "Integration not found")
-        return 200, integration_settings(channel["identifier"], bool(channel["verified"]))
+        return 200, integration_settings(channel["identifier"], bool(channel["verified"]), self.compat)
 
     def on_is_connected(self, request, body):
         return 200, {"connected": True}

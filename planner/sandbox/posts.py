@@ -47,8 +47,12 @@ def create_or_edit(store: Store, body: object, compat: str) -> list[dict]:
     messages = validate_body(body, channels, compat)
     if messages:
         raise nest(400, messages)
+    if not all(providers.has_provider(c["identifier"], compat) for c in channels):
+        # validatePosts calls maxLength() on the missing provider: a TypeError, so a 500
+        # (only an entry-level draft gets this far; others fail on `"__type" must be`).
+        raise internal()
     for entry, channel in zip(entries, channels, strict=True):
-        _validate_posts(entry, channel, post_type)
+        _validate_posts(entry, channel, post_type, compat)
 
     date_ms = parse_ms(body["date"])
     if date_ms is None:  # ISO 8601 forms Python cannot read (week dates): refuse clearly
@@ -65,7 +69,7 @@ def create_or_edit(store: Store, body: object, compat: str) -> list[dict]:
     return result
 
 
-def _validate_posts(entry: dict, channel: dict, post_type: object) -> None:
+def _validate_posts(entry: dict, channel: dict, post_type: object, compat: str) -> None:
     """Layer 2 (family D): empty content, then media rules, then length."""
     identifier, name = channel["identifier"], channel["name"]
     values = entry["value"]
@@ -74,10 +78,10 @@ def _validate_posts(entry: dict, channel: dict, post_type: object) -> None:
             raise post_validation(identifier, name, "Your post should have at least one character or one image.")
     if post_type == "draft":
         return
-    problem = providers.media_problem(identifier, values, entry["settings"])
+    problem = providers.media_problem(identifier, values, entry["settings"], compat)
     if problem:
         raise post_validation(identifier, name, problem)
-    limit = providers.max_length(identifier, entry["settings"], bool(channel["verified"]))
+    limit = providers.max_length(identifier, entry["settings"], bool(channel["verified"]), compat)
     if any(providers.content_length(identifier, item.get("content", "")) > limit for item in values):
         raise post_validation(identifier, name, "post is too long, please fix it")
 
@@ -153,13 +157,20 @@ def list_posts(store: Store, args, compat: str) -> dict:
     query = (
         "SELECT p.*, c.identifier, c.name AS channel_name, c.picture FROM posts p"
         " JOIN channels c ON c.id = p.channel_id"
-        " WHERE p.deleted_ms IS NULL AND p.parent_id IS NULL AND c.deleted = 0"
+        " WHERE p.deleted_ms IS NULL AND p.parent_id IS NULL"
         " AND ((p.publish_ms >= ? AND p.publish_ms <= ?) OR p.interval_days IS NOT NULL)"
     )
     params: list = [start_ms, end_ms]
-    if customer:
+    if customer and compat == "v2.23.0":
+        # v2.23.0's `integration: {customerId}` replaced `integration: {deletedAt: null, …}`,
+        # so a customer's deleted channels keep their posts listed.
         query += " AND c.customer_id = ?"
         params.append(customer)
+    elif customer:
+        query += " AND c.deleted = 0 AND c.customer_id = ?"
+        params.append(customer)
+    else:
+        query += " AND c.deleted = 0"
     with store.tx() as db:
         rows = db.execute(query + " ORDER BY p.updated_seq", params).fetchall()
     out = []
@@ -239,7 +250,7 @@ def update_settings(store: Store, post_id: str, body: dict, compat: str) -> dict
         providers.coerce_settings(channel["identifier"], merged, compat)
         problems = providers.validate_settings(channel["identifier"], merged, "", compat)
         problem = problems[0] if problems else providers.media_problem(
-            channel["identifier"], [{"image": json.loads(row["image"] or "[]")}], merged)
+            channel["identifier"], [{"image": json.loads(row["image"] or "[]")}], merged, compat)
         if problem:
             raise nest(400, f"{channel['name']}: {problem}")
     store.update_post(post_id, settings=settings_json(merged))  # group kept

@@ -83,41 +83,66 @@ class Field:
 
 
 X_REPLY = ["everyone", "following", "mentionedUsers", "subscribers", "verified"]
-TIKTOK_BOOLS = ["duet", "stitch", "comment", "brand_content_toggle", "brand_organic_toggle"]
 _COMMUNITY = re.compile(r"^(https://x\.com/i/communities/\d+)?$")
+
+# The settings discriminator (all.providers.settings.ts): an identifier missing from it
+# falls back to EmptySettings, whose only check is an @IsIn over these names.
+SETTINGS_TYPES = (
+    "reddit", "lemmy", "youtube", "pinterest", "dribbble", "tiktok", "tiktok-business", "discord",
+    "slack", "kick", "twitch", "x", "linkedin", "linkedin-page", "instagram", "instagram-standalone",
+    "medium", "devto", "wordpress", "hashnode", "listmonk", "gmb", "wrapcast", "facebook", "threads",
+    "mastodon", "bluesky", "telegram", "nostr", "vk", "moltbook", "skool", "whop", "mewe", "tumblr",
+)
+
+
+def settings_types(compat: str) -> tuple[str, ...]:
+    if compat == "v2.23.0":  # tiktok-business joined the list after the release
+        return tuple(t for t in SETTINGS_TYPES if t != "tiktok-business")
+    return SETTINGS_TYPES
+
+
+def has_provider(identifier: str, compat: str) -> bool:
+    """Whether the server has a provider class for the channel (v2.23.0 had no TikTok Business)."""
+    return not (compat == "v2.23.0" and identifier == "tiktok-business")
 
 
 def _x_fields(compat: str) -> list[Field]:
+    # Fields in XDto's declaration order, which is class-validator's message order.
+    # @Matches carries a custom message, so no `community must match …`.
+    community = Field("community", [custom(
+        "Invalid X community URL. It should be in the format: https://x.com/i/communities/1493446837214187523",
+        lambda v: isinstance(v, str) and bool(_COMMUNITY.match(v)))], optional("community"), "str")
+    flags = [Field("made_with_ai", [is_bool], optional("made_with_ai"), "bool"),
+             Field("paid_partnership", [is_bool], optional("paid_partnership"), "bool")]
     if compat == "v2.23.0":  # no article fields; who_can_reply_post always required
-        return [
-            Field("who_can_reply_post", [is_in(*X_REPLY)]),
-            Field("community", [custom(
-                "community must match /^(https:\\/\\/x\\.com\\/i\\/communities\\/\\d+)?$/ regular expression",
-                lambda v: isinstance(v, str) and bool(_COMMUNITY.match(v)))], optional("community")),
-        ]
+        return [community, Field("who_can_reply_post", [is_in(*X_REPLY)], kind="str"), *flags]
     is_article = lambda s: s.get("post_type") == "article"  # noqa: E731
+    title = custom("Article title is required", lambda v: isinstance(v, str) and len(v) >= 1)
     return [
-        Field("community", [custom(
-            "community must match /^(https:\\/\\/x\\.com\\/i\\/communities\\/\\d+)?$/ regular expression",
-            lambda v: isinstance(v, str) and bool(_COMMUNITY.match(v)))], optional("community")),
-        Field("who_can_reply_post", [is_in(*X_REPLY)], lambda s: not is_article(s)),
-        Field("post_type", [is_in("post", "article")], optional("post_type")),
-        Field("article_title", [min_len(1), is_string], is_article),
-        Field("article_status", [is_in("draft", "published")], is_article),
-        Field("made_with_ai", [is_bool], optional("made_with_ai"), "bool"),
-        Field("paid_partnership", [is_bool], optional("paid_partnership"), "bool"),
+        community,
+        Field("who_can_reply_post", [is_in(*X_REPLY)], lambda s: not is_article(s), "str"),
+        Field("post_type", [is_in("post", "article")], optional("post_type"), "str"),
+        Field("article_title", [title, is_string], is_article, "str"),
+        Field("article_status", [is_in("draft", "published")], is_article, "str"),
+        *flags,
     ]
 
 
 def _tiktok_fields() -> list[Field]:
+    # TikTokDto's declaration order (v2.23.0 and main alike); the string fields
+    # carry @IsString under their @IsIn, so a missing one gets both messages.
     return [
         Field("title", [max_len(90)], truthy("title"), "str"),
-        Field("privacy_level", [is_in("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS",
-                                      "FOLLOWER_OF_CREATOR", "SELF_ONLY")]),
-        *[Field(name, [is_bool], kind="bool") for name in TIKTOK_BOOLS],
-        Field("autoAddMusic", [is_in("yes", "no")]),
-        Field("content_posting_method", [is_in("DIRECT_POST", "UPLOAD")]),
+        Field("privacy_level", [is_string, is_in("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS",
+                                                 "FOLLOWER_OF_CREATOR", "SELF_ONLY")], kind="str"),
+        Field("duet", [is_bool], kind="bool"),
+        Field("stitch", [is_bool], kind="bool"),
+        Field("comment", [is_bool], kind="bool"),
+        Field("autoAddMusic", [is_in("yes", "no")], kind="str"),
+        Field("brand_content_toggle", [is_bool], kind="bool"),
         Field("video_made_with_ai", [is_bool], optional("video_made_with_ai"), "bool"),
+        Field("brand_organic_toggle", [is_bool], kind="bool"),
+        Field("content_posting_method", [is_string, is_in("DIRECT_POST", "UPLOAD")], kind="str"),
     ]
 
 
@@ -148,6 +173,8 @@ def _reddit_check(v, p):
 
 
 def settings_fields(identifier: str, compat: str = "main") -> list[Field]:
+    if identifier not in settings_types(compat):
+        return []
     if identifier == "x":
         return _x_fields(compat)
     if identifier == "youtube":
@@ -183,6 +210,9 @@ def settings_fields(identifier: str, compat: str = "main") -> list[Field]:
 def validate_settings(identifier: str, settings: dict, prefix: str, compat: str = "main") -> list[str]:
     """Family-B messages for one entry's settings, each prefixed with e.g. `posts.0.settings.`."""
     out: list[str] = []
+    types = settings_types(compat)
+    if identifier not in types:
+        return [f'{prefix}"__type" must be {", ".join(types)}']
     if identifier == "reddit":
         return [prefix + m for m in _reddit_check(settings.get("subreddit"), "subreddit")]
     for field in settings_fields(identifier, compat):
@@ -247,9 +277,9 @@ MAX_LENGTH = {
 }
 
 
-def max_length(identifier: str, settings: dict, verified: bool = False) -> int:
+def max_length(identifier: str, settings: dict, verified: bool = False, compat: str = "main") -> int:
     if identifier == "x":
-        if settings.get("post_type") == "article":
+        if settings.get("post_type") == "article" and compat != "v2.23.0":  # articles came after
             return 100000
         return 4000 if verified else 280
     return MAX_LENGTH.get(identifier, 0)
@@ -293,7 +323,7 @@ def _is_video(item: dict) -> bool:
     return "mp4" in str(item.get("path", ""))
 
 
-def media_problem(identifier: str, values: list[dict], settings: dict) -> str | None:
+def media_problem(identifier: str, values: list[dict], settings: dict, compat: str = "main") -> str | None:
     media = [list(v.get("image") or []) for v in values]
     first = media[0] if media else []
     if identifier == "youtube":
@@ -343,7 +373,7 @@ def media_problem(identifier: str, values: list[dict], settings: dict) -> str | 
                 return "You can only upload one video per post."
             if len(items) > 4:
                 return "There can be maximum 4 pictures in a post."
-    elif identifier == "x" and settings.get("post_type") == "article":
+    elif identifier == "x" and settings.get("post_type") == "article" and compat != "v2.23.0":
         if any(_is_video(m) for items in media for m in items):
             return "X articles only support images"
         if settings.get("article_status") == "draft" and len(values) > 1:

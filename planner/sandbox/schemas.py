@@ -6,7 +6,7 @@ the others are written from API.md 8.3/8.4 in the same style.
 
 from __future__ import annotations
 
-from planner.sandbox.providers import MAX_LENGTH, X_REPLY
+from planner.sandbox.providers import MAX_LENGTH, X_REPLY, has_provider
 
 NO_SETTINGS = "No additional settings required"
 
@@ -37,15 +37,34 @@ RULES = {
 }
 RULES["linkedin-page"] = RULES["linkedin"]
 RULES["tiktok-business"] = RULES["tiktok"]
+# v2.23.0's XProvider @Rules, before articles (STRIP_LINKS_FROM_X_POSTS unset leaves the space).
+X_RULES_V2_23_0 = "X can have maximum 4 pictures, or maximum one video, it can also be without attachments "
 
 
 def _enum(*values: str, **extra) -> dict:
     return {"type": "string", "enum": list(values), **extra}
 
 
-def _schema(identifier: str) -> dict | str:
+def _x_schema_v2_23_0() -> dict:
+    # XDto at v2.23.0: who_can_reply_post has no @IsOptional/@ValidateIf, so
+    # class-validator-jsonschema lists it as required.
+    return {
+        "properties": {
+            "community": {"pattern": "^(https:\\/\\/x\\.com\\/i\\/communities\\/\\d+)?$", "type": "string"},
+            "who_can_reply_post": _enum(*X_REPLY),
+            "made_with_ai": {"type": "boolean"},
+            "paid_partnership": {"type": "boolean"},
+        },
+        "type": "object",
+        "required": ["who_can_reply_post"],
+    }
+
+
+def _schema(identifier: str, compat: str) -> dict | str:
     if identifier in ("linkedin", "linkedin-page", "threads", "bluesky", "mastodon"):
         return NO_SETTINGS
+    if identifier == "x" and compat == "v2.23.0":
+        return _x_schema_v2_23_0()
     if identifier == "x":
         return {
             "properties": {
@@ -136,9 +155,10 @@ _TOOLS = {
 }
 
 
-def integration_settings(identifier: str, verified: bool = False) -> dict:
-    if identifier not in MAX_LENGTH:
+def integration_settings(identifier: str, verified: bool = False, compat: str = "main") -> dict:
+    if identifier not in MAX_LENGTH or not has_provider(identifier, compat):
         return {"output": {"rules": "", "maxLength": 0, "settings": {}, "tools": []}}
     max_length = 4000 if identifier == "x" and verified else MAX_LENGTH[identifier]
-    return {"output": {"rules": RULES.get(identifier, ""), "maxLength": max_length,
-                       "settings": _schema(identifier), "tools": _TOOLS.get(identifier, [])}}
+    rules = X_RULES_V2_23_0 if identifier == "x" and compat == "v2.23.0" else RULES.get(identifier, "")
+    return {"output": {"rules": rules, "maxLength": max_length,
+                       "settings": _schema(identifier, compat), "tools": _TOOLS.get(identifier, [])}}
