@@ -8,7 +8,8 @@ import time
 
 import click
 
-from planner.errors import EXIT_BUDGET, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
+from planner.commands.approval import require_yes
+from planner.errors import EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 from planner.postiz.options import postiz_options
 from planner.reconcile import manager, safety, views
 from planner.reconcile.cliopts import (
@@ -58,14 +59,9 @@ def command(client, plan_file, workspace, auto_approve, overwrite_drift, allow_p
         # Shown first, so a refusal is read next to the changes that caused it.
         safety.check(changes, plan_file=str(plan_file), allow_mass_delete=allow_mass_delete, allow_past=allow_past)
         if changes.has_changes and not auto_approve:
-            click.echo("")
-            click.echo("Do you want to perform these actions?")
-            click.echo("  cliper-sched will perform the actions described above.")
-            answer = click.prompt("  Only 'yes' will be accepted to approve.\n\n  Enter a value",
-                                  default="", show_default=False)
-            if answer.strip() != "yes":
-                click.echo("\nApply cancelled.")
-                ctx_click.exit(EXIT_ERROR)  # like Terraform: a script must not take this for success
+            require_yes("\nDo you want to perform these actions?\n"
+                        "  cliper-sched will perform the actions described above.",
+                        command="apply", plan_file=str(plan_file), verb="approve")
         reporter = LineReporter(err=as_json)
         executor = Executor(client, ctx.state, wait=wait, reporter=reporter,
                             settings_listed=ctx.settings_listed, save_budget=lambda: save_budget(client))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from planner.errors import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL
+from planner.commands.approval import require_yes
+from planner.errors import EXIT_OK, EXIT_PARTIAL
 from planner.postiz.options import postiz_options
 from planner.reconcile import manager, views
 from planner.reconcile.cliopts import LineReporter, workspace_option
@@ -38,12 +39,8 @@ def command(client, plan_file, workspace, auto_approve):
                                 "Nothing to destroy: this plan owns no unpublished post in Postiz.")
         click.echo(text)
         if doomed.deletes and not auto_approve:
-            click.echo("\nDo you really want to delete these posts from Postiz?")
-            answer = click.prompt("  Only 'yes' will be accepted to confirm.\n\n  Enter a value",
-                                  default="", show_default=False)
-            if answer.strip() != "yes":
-                click.echo("\nDestroy cancelled.")
-                ctx_click.exit(EXIT_ERROR)
+            require_yes("\nDo you really want to delete these posts from Postiz?",
+                        command="destroy", plan_file=str(plan_file))
         result = Executor(client, ctx.state, wait=False, reporter=LineReporter(),
                           settings_listed=ctx.settings_listed).run(doomed)
     if result.failures:

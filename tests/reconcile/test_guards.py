@@ -4,19 +4,33 @@ from __future__ import annotations
 
 import json
 
+from support.cli import run_on_terminal
 from support.reconcile_helpers import run
 
 
 def test_apply_asks_and_only_yes_proceeds(sandbox_main, plan):
-    refused = run("apply", str(plan), input="y\n")
+    refused = run_on_terminal("apply", str(plan), input="y\n")
     assert "Only 'yes' will be accepted" in refused.output
     assert "Apply cancelled." in refused.output
     assert refused.exit_code == 1
     assert sandbox_main.posts() == []
-    accepted = run("apply", str(plan), input="yes\n")
+    accepted = run_on_terminal("apply", str(plan), input="yes\n")
     assert accepted.exit_code == 0
     assert "Apply complete! 6 added, 0 changed, 0 destroyed." in accepted.output
     assert len(sandbox_main.posts()) == 6
+
+
+def test_without_a_terminal_approval_is_refused_with_how_to_give_it(sandbox_main, plan):
+    """Like Terraform in CI: no prompt read from a pipe, no "Aborted." with Ctrl-C's code."""
+    for command in ("apply", "destroy"):
+        if command == "destroy":
+            assert run("apply", str(plan), "--auto-approve").exit_code == 0
+        refused = run(command, str(plan), input="yes\n")  # a pipe, even one saying yes
+        assert refused.exit_code == 1, refused.output + refused.error
+        assert "needs approval, and standard input is not a terminal" in refused.error
+        assert f"cliper-sched {command} {plan} --auto-approve" in refused.error
+        assert "Aborted" not in refused.output + refused.error
+        assert len(sandbox_main.posts()) == (0 if command == "apply" else 6)
 
 
 def test_past_time_is_refused_unless_allowed(sandbox_main, plan):
@@ -68,7 +82,7 @@ def test_destroy_deletes_owned_unpublished_posts_only(sandbox, plan):
     client.create_posts(instant("2031-03-01T15:00:00Z"), [PostEntry(linkedin.id, "not ours")])
     sandbox.control("POST", "clock", {"now": "2031-03-01T14:30:00.000Z"})
     sandbox.control("POST", "publish")  # clip-01 is published now
-    cancelled = run("destroy", str(plan), input="no\n")
+    cancelled = run_on_terminal("destroy", str(plan), input="no\n")
     assert "Destroy cancelled." in cancelled.output and cancelled.exit_code == 1
     assert len(sandbox.posts()) == 7
     result = run("destroy", str(plan), "--auto-approve")
