@@ -20,7 +20,7 @@ STYLE = {OK: ("ok", "green"), WARN: ("WARN", "yellow"), FAIL: ("FAIL", "red"),
 @click.option("--strict", is_flag=True, help="Warnings (e.g. a disabled channel) fail too.")
 @connection_options
 def command(as_json: bool, strict: bool, api_url: str | None, api_key_file: str | None,
-            ca_bundle: str | None) -> int:
+            ca_bundle: str | None, timeout: float | None) -> int:
     """Check the connection to Postiz, in order, and say how to fix what is wrong.
 
     \b
@@ -31,7 +31,8 @@ def command(as_json: bool, strict: bool, api_url: str | None, api_key_file: str 
     Sends no request that counts against the rate limit.
     """
     checks: list[Check] = []
-    for check in run_checks(api_url, api_key_file, ca_bundle, load_budget=_saved_budget):
+    for check in run_checks(api_url, api_key_file, ca_bundle, load_budget=_saved_budget,
+                            timeout=timeout):
         checks.append(check)
         if not as_json:
             click.echo(render(check))

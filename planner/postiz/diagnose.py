@@ -42,9 +42,15 @@ class Check:
         return asdict(self)
 
 
+# Every check doctor can report, in the order it reports them; `transport`
+# appears only when the key would travel in clear text.
+CHECK_NAMES = ("config", "transport", "reachable", "api", "key", "channels", "rate-limit", "clock")
+
+
 def run_checks(api_url: str | None = None, api_key_file: str | None = None,
                ca_bundle: str | None = None, env: dict | None = None,
-               load_budget: Callable[[str], RateBudget | None] | None = None) -> Iterator[Check]:
+               load_budget: Callable[[str], RateBudget | None] | None = None,
+               timeout: float | None = None) -> Iterator[Check]:
     """Yield the checks one by one (so the CLI can print them as they finish).
 
     `load_budget(api_url)` may return what earlier runs on this machine learnt
@@ -67,7 +73,8 @@ def run_checks(api_url: str | None = None, api_key_file: str | None = None,
         yield Check("transport", WARN, warning, "put Postiz behind https, or use it over an SSH "
                     "tunnel to localhost")
 
-    client = PostizClient.from_config(cfg, retries=0, timeout=TIMEOUT)
+    client = PostizClient.from_config(cfg, retries=0, timeout=(min(TIMEOUT[0], timeout), timeout)
+                                      if timeout else TIMEOUT)
     try:
         yield from _connection_checks(client, cfg, load_budget)
     finally:

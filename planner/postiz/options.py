@@ -27,13 +27,16 @@ KEY_HELP = ("File holding the Postiz API key [env POSTIZ_API_KEY_FILE]; without 
 CA_HELP = ("PEM file of a private CA to trust for https (REQUESTS_CA_BUNDLE works too). "
            "TLS verification is never turned off.")
 
-TIMEOUT_HELP = ("Seconds to wait for each answer from Postiz [env POSTIZ_TIMEOUT]; a create "
-                "left without an answer is read back, never sent twice.")
+TIMEOUT_HELP = ("Seconds to wait for each answer from Postiz [env POSTIZ_TIMEOUT; default 60, "
+                "doctor 10]; a create left without an answer is read back, never sent twice.")
+DEFAULT_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 5.0
 
 
 def connection_options(fn: Callable) -> Callable:
     """Only the flags (for commands such as `doctor` that resolve them themselves)."""
+    fn = click.option("--timeout", type=click.FloatRange(min=0.1), default=None, envvar="POSTIZ_TIMEOUT",
+                      metavar="SECONDS", help=TIMEOUT_HELP)(fn)
     fn = click.option("--ca-bundle", type=click.Path(dir_okay=False), help=CA_HELP)(fn)
     fn = click.option("--api-key-file", type=click.Path(dir_okay=False), envvar="POSTIZ_API_KEY_FILE",
                       show_envvar=False, help=KEY_HELP)(fn)
@@ -56,14 +59,12 @@ def postiz_options(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, api_url: str | None, api_key_file: str | None,
-                ca_bundle: str | None, timeout: float, **kwargs: Any) -> Any:
+                ca_bundle: str | None, timeout: float | None, **kwargs: Any) -> Any:
         cfg = resolve_config(api_url, api_key_file, ca_bundle)
+        timeout = timeout or DEFAULT_TIMEOUT
         client = PostizClient.from_config(cfg, timeout=(min(CONNECT_TIMEOUT, timeout), timeout))
         ctx = click.get_current_context()
         ctx.call_on_close(client.close)
         return fn(*args, client=client, **kwargs)
 
-    wrapper = click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0,
-                           envvar="POSTIZ_TIMEOUT", show_default=True, metavar="SECONDS",
-                           help=TIMEOUT_HELP)(wrapper)
     return connection_options(wrapper)
