@@ -159,13 +159,21 @@ def title_from_caption(caption: str, limit: int = 100) -> str:
     """A readable title: the caption without hashtags, cut at a word to `limit` UTF-16 units."""
     text = " ".join(_HASHTAG.sub(" ", caption).split()) or " ".join(caption.split())
     if utf16_length(text) > limit:
-        cut = text
-        while utf16_length(cut + "…") > limit:
-            cut = cut[: max(0, len(cut) - 1)]
+        cut = _prefix_within(text, limit - 1)  # room for the "…"
         word = cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut
         text = word.rstrip(" ,.;:-") + "…"
     if utf16_length(text) < 2:
         text = (text + " clip").strip() if text else "Clip"
+    return text
+
+
+def _prefix_within(text: str, units: int) -> str:
+    """The longest start of `text` that fits in `units` UTF-16 code units (one pass, however long the text)."""
+    used = 0
+    for i, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            return text[:i]
     return text
 
 

@@ -36,7 +36,9 @@ from planner.providers import (
     utf16_length,
 )
 
-TEMPLATE_FIELD = re.compile(r"\{(\w+)(?::(\d+))?\}")
+# Every {...} is a placeholder: a known name, optionally `:width`. Nothing in it is
+# ever evaluated (no str.format: `{clip.__class__}` would reach into Python objects).
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 TEMPLATE_NAMES = ("caption", "text", "hashtags", "title", "clip", "key", "video_title", "video_id", "name")
 _HASHTAG = re.compile(r"(?<!\w)#[\w\u00C0-\uFFFF]+")
 
@@ -144,8 +146,8 @@ def check_rules(rules: Rules, line_of=lambda *p: None) -> list[Problem]:
         except CadenceError as exc:
             bad(("blackout", i), str(exc))
     if rules.caption_template is not None:
-        for msg in template_problems(rules.caption_template):
-            bad(("caption_template",), msg)
+        for msg, hint in template_problems(rules.caption_template):
+            bad(("caption_template",), msg, hint)
     for ref, ch in (rules.channels or {}).items():
         if ch.offset is not None:
             try:
@@ -153,11 +155,11 @@ def check_rules(rules: Rules, line_of=lambda *p: None) -> list[Problem]:
             except CadenceError as exc:
                 bad(("channels", ref, "offset"), str(exc))
         if ch.caption_template is not None:
-            for msg in template_problems(ch.caption_template):
-                bad(("channels", ref, "caption_template"), msg)
+            for msg, hint in template_problems(ch.caption_template):
+                bad(("channels", ref, "caption_template"), msg, hint)
         for key, tpl in ch.settings_templates.items():
-            for msg in template_problems(tpl):
-                bad(("channels", ref, "settings_templates", key), msg)
+            for msg, hint in template_problems(tpl):
+                bad(("channels", ref, "settings_templates", key), msg, hint)
         if ch.provider in PROVIDERS and ch.settings:
             # A value written in the rules file and wrong is a mistake here, not later in
             # every post of the plan. (A missing one is only a warning: the plan may add it.)
@@ -168,22 +170,33 @@ def check_rules(rules: Rules, line_of=lambda *p: None) -> list[Problem]:
     return problems
 
 
-def template_problems(template: str) -> list[str]:
-    unknown = sorted({m.group(1) for m in TEMPLATE_FIELD.finditer(template) if m.group(1) not in TEMPLATE_NAMES})
-    return [f"unknown placeholder {{{name}}}; use one of " + ", ".join("{" + n + "}" for n in TEMPLATE_NAMES)
-            for name in unknown]
+def template_problems(template: str) -> list[tuple[str, str]]:
+    """(message, hint) for each placeholder that is not a known name with an optional width >= 1."""
+    out = []
+    for body in dict.fromkeys(m.group(1) for m in PLACEHOLDER.finditer(template)):
+        name, colon, width = body.partition(":")
+        if name not in TEMPLATE_NAMES:
+            out.append((f"unknown placeholder {{{body}}}; use one of " + ", ".join("{" + n + "}" for n in TEMPLATE_NAMES),
+                        "a placeholder is one of these names, optionally with a width ({title:80}); "
+                        "attribute and index access ({clip.x}, {clip[0]}) are not supported"))
+        elif colon and not (width.isascii() and width.isdigit() and int(width) >= 1):
+            out.append((f"{{{body}}}: the width must be a whole number of characters, at least 1",
+                        f"{{{name}:80}} cuts {name} at a word to 80 characters; {{{name}}} keeps it whole"))
+    return out
 
 
 def render_template(template: str, values: dict[str, str]) -> str:
-    """`{name}` replaced by its value; `{name:80}` cut at a word to 80 characters."""
+    """`{name}` replaced by its value; `{name:80}` cut at a word to 80 characters.
+
+    Only for templates `template_problems` accepts (rules files and flags are checked on load).
+    """
     def sub(m: re.Match) -> str:
-        value = str(values.get(m.group(1), m.group(0)))
-        if m.group(2):
-            limit = int(m.group(2))
-            if utf16_length(value) > limit:
-                value = title_from_caption(value, limit) if m.group(1) != "hashtags" else value[:limit]
+        name, _, width = m.group(1).partition(":")
+        value = values[name]
+        if width and utf16_length(value) > int(width):
+            value = title_from_caption(value, int(width)) if name != "hashtags" else value[:int(width)]
         return value
-    return TEMPLATE_FIELD.sub(sub, template)
+    return PLACEHOLDER.sub(sub, template)
 
 
 def template_values(caption: str, clip_id: int, key: str, video_title: str, video_id: str, name: str) -> dict:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 import yaml
 
+from support import cli as cli_process
 from support.workspaces import make_workspace
+
+NOW = "2026-11-26T00:00:00+00:00"
 
 RULES = """timezone: Europe/Madrid
 start: "2026-12-01 09:00"
@@ -125,3 +130,88 @@ def test_interval_and_slots_together_is_ambiguous(tmp_path, cli):
     rules.write_text('slots:\n  mon: ["09:00"]\nchannels: {a: {}}\n', encoding="utf-8")
     res = cli("plan", tmp_path, "--rules", rules, "--interval", "4h", "--start", "2026-12-01 09:00")
     assert res.code == 0 and '"2026-12-01T13:00:00+00:00"' not in res.out  # only one clip
+
+
+# The old title cutter looped for ever on a width below 1 and took hours on a long
+# caption: each case runs in its own process, and a hang fails instead of blocking.
+NO_HANG = 60  # seconds; a fixed cutter needs well under one
+
+
+def plan_in_time(*args):
+    try:
+        return cli_process.run("plan", *args, "--now", NOW, timeout=NO_HANG)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"plan hung for {NO_HANG} s")
+
+
+@pytest.mark.parametrize("text, where", [
+    ("interval: 4h\nchannels:\n  a: {settings_templates: {title: '{title:0}'}}\n",
+     "rules.yaml:3: channels.a.settings_templates.title: {title:0}"),
+    ("interval: 4h\nchannels:\n  a: {caption_template: '{caption:-1} #shorts'}\n",
+     "rules.yaml:3: channels.a.caption_template: {caption:-1}"),
+    ("interval: 4h\ninclude_uncaptioned: true\ncaption_template: 'Clip {clip} {video_title:00}'\nchannels: {a: {}}\n",
+     "rules.yaml:3: caption_template: {video_title:00}"),
+], ids=["settings-template-0", "caption-template-negative", "uncaptioned-caption-template-00"])
+def test_a_width_below_1_in_a_rules_file_is_refused(tmp_path, text, where):
+    make_workspace(tmp_path, clips=2, uncaptioned=[2])
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(text, encoding="utf-8")
+    res = plan_in_time(tmp_path, "--rules", rules)
+    assert res.code == 1 and res.out == "" and "Traceback" not in res.err
+    err = res.err.replace(str(tmp_path) + "/", "")
+    assert f"{where}: the width must be a whole number of characters, at least 1" in err, err
+    assert "cuts " in err and "keeps it whole" in err  # the hint
+
+
+@pytest.mark.parametrize("width", ["0", "-3"])
+def test_a_width_below_1_in_the_caption_template_flag_is_refused(tmp_path, width):
+    make_workspace(tmp_path, clips=2, uncaptioned=[2])
+    res = plan_in_time(tmp_path, "--interval", "4h", "--channels", "a", "--include-uncaptioned",
+                       "--caption-template", f"Clip {{clip}}: {{title:{width}}}")
+    assert res.code == 1 and res.out == "" and "Traceback" not in res.err
+    assert f"--caption-template: {{title:{width}}}: the width must be a whole number" in res.err, res.err
+    assert "hint: {title:80} cuts title at a word to 80 characters" in res.err
+
+
+def test_a_one_megabyte_caption_is_cut_to_a_title_quickly(tmp_path):
+    caption = "palabra " * (1 << 17) + "#fin"  # 1 MiB
+    make_workspace(tmp_path, clips=1, captions={1: caption})
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("interval: 4h\nchannels:\n  yt: {provider: youtube, settings_templates: "
+                     "{title: '{title:80} | ep'}, caption_template: '{text:500}'}\n", encoding="utf-8")
+    res = plan_in_time(tmp_path, "--rules", rules)
+    assert res.code == 0, res.err
+    override = yaml.safe_load(res.out)["posts"][0]["overrides"]["yt"]
+    assert override["settings"]["title"] == ("palabra " * 9).strip() + "… | ep"
+    assert len(override["caption"]) <= 500 and override["caption"].endswith("palabra…")
+
+
+@pytest.mark.parametrize("template, field", [
+    ("{clip.__class__}", "{clip.__class__}"),
+    ("{clip.__init__.__globals__}", "{clip.__init__.__globals__}"),
+    ("Clip {clip[0]}", "{clip[0]}"),
+    ("{foo} de {video_title}", "{foo}"),
+    ("{title:>10}", None),
+    ("{}", "{}"),
+])
+@pytest.mark.parametrize("where", ["channels.a.caption_template", "channels.a.settings_templates.title",
+                                   "--caption-template"])
+def test_unknown_placeholders_are_refused_never_posted_or_evaluated(tmp_path, template, field, where):
+    make_workspace(tmp_path, clips=2, uncaptioned=[2])
+    if where == "--caption-template":
+        args = ["--interval", "4h", "--channels", "a", "--include-uncaptioned", "--caption-template", template]
+    else:
+        rules = tmp_path / "rules.yaml"
+        setting = f"caption_template: '{template}'" if "caption" in where else f"settings_templates: {{title: '{template}'}}"
+        rules.write_text(f"interval: 4h\nchannels:\n  a: {{{setting}}}\n", encoding="utf-8")
+        args = ["--rules", rules]
+    res = plan_in_time(tmp_path, *args)
+    assert res.code == 1 and res.out == "" and "Traceback" not in res.err
+    err = res.err.replace(str(tmp_path) + "/", "")
+    assert (f"rules.yaml:3: {where}: " if where != "--caption-template" else "--caption-template: ") in err, err
+    if field is None:  # a known name with a format spec instead of a width
+        assert "{title:>10}: the width must be a whole number of characters" in err
+    else:
+        assert f"unknown placeholder {field}; use one of {{caption}}, {{text}}, {{hashtags}}, {{title}}" in err
+        assert "attribute and index access ({clip.x}, {clip[0]}) are not supported" in err
+    assert "<class" not in err and "function" not in err
