@@ -1,7 +1,8 @@
 """Hand-edited YAML in, plain data plus line numbers and readable problems out.
 
 Shared by plan files and rules files: safe YAML only (no object tags), duplicate
-keys refused (PyYAML would silently keep the last), dates left as strings, and
+keys refused (PyYAML would silently keep the last) though a key may override one
+a `<<:` merge key brought in, dates left as strings, and
 JSON-schema errors translated into words a creator understands, each with the
 YAML line it points at.
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 import difflib
 import gc
 import json
+import re
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
+from itertools import accumulate
 from pathlib import Path
 
 import fastjsonschema
@@ -82,7 +85,39 @@ def no_cycle_collection():
             gc.enable()
 
 
+# Far deeper than any plan or rules file. Past some 20,000 levels libyaml's node
+# composer overflows the C stack and kills the process: no exception to catch.
+MAX_DEPTH = 200
+
+
+def _deeper_than_max(text: str) -> bool:
+    # Counted on the brackets first (cheap; brackets inside quotes count too), then, if
+    # that says so, exactly on libyaml's events, which are read without recursion.
+    brackets = re.sub(r"[^\[\]{}]+", "", text)
+    if max(accumulate(1 if c in "[{" else -1 for c in brackets), default=0) <= MAX_DEPTH:
+        return False
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return True
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        pass  # reported by the real parse, with its line
+    return False
+
+
+def _too_deep(file: str) -> Problem:
+    return Problem("the YAML is nested too deeply to read", file=file,
+                   hint="a plan or rules file nests a few levels; is this the right file?")
+
+
 def parse_yaml(text: str, file: str) -> tuple[Document | None, list[Problem]]:
+    if _deeper_than_max(text):
+        return None, [_too_deep(file)]
     problems: list[Problem] = []
     loader = _Loader(text)
     try:
@@ -109,6 +144,8 @@ def _parse(loader, text: str, file: str, problems: list[Problem]) -> tuple[Docum
     except _TooManyAliases:
         return None, [Problem("too many YAML aliases (*name): the file expands to far more data than it holds",
                               file=file, hint="write the values out instead of using &anchors and *aliases")]
+    except RecursionError:  # hundreds of indented levels
+        return None, [_too_deep(file)]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or exc.context or "invalid YAML"
@@ -123,6 +160,7 @@ def _parse(loader, text: str, file: str, problems: list[Problem]) -> tuple[Docum
 
 
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
 _PLAIN_COLLECTIONS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
@@ -158,23 +196,54 @@ class _Builder:
             return None
 
     def mapping(self, node, path):
-        self.loader.flatten_mapping(node)  # YAML merge keys (<<)
-        out = {}
-        for key_node, value_node in node.value:
+        merged, own = self.pairs(node)
+        chosen = {}
+        # Keys are names: keep their text (`on:` stays "on", `123:` stays "123").
+        for key_node, value_node in merged:  # reported where they are written, not here
+            if isinstance(key_node, yaml.ScalarNode):
+                chosen[key_node.value] = (key_node, value_node)
+        mine = set()
+        for key_node, value_node in own:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problems.append(Problem("a key must be a plain name", file=self.file,
                                              line=key_node.start_mark.line + 1, path=render_path(path) or None))
                 continue
-            # Keys are names: keep their text (`on:` stays "on", `123:` stays "123").
             key = key_node.value
-            if key in out:
+            if key in mine:
                 self.problems.append(Problem(f"'{key}' appears twice here; the second one would silently win",
                                              file=self.file, line=key_node.start_mark.line + 1,
                                              path=render_path(path) or None, hint="keep only one of them"))
                 continue
+            mine.add(key)
+            chosen[key] = (key_node, value_node)  # overriding a merged key is what `<<` is for
+        out = {}
+        for key, (key_node, value_node) in chosen.items():
             self.lines[path + (key,)] = key_node.start_mark.line + 1
             out[key] = self.build(value_node, path + (key,))
         return out
+
+    def pairs(self, node):
+        """(merged, own) key/value nodes of a mapping. `<<: *base` and `<<: [*a, *b]`
+        merge keys are expanded, with YAML's precedence when applied in order: later
+        merged pairs win over earlier ones (the first source listed wins), own over merged.
+        Nodes are left untouched: an anchored mapping reads the same wherever it is used."""
+        merged, own = [], []
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE:
+                own.append((key_node, value_node))
+                continue
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in reversed(sources):
+                if not isinstance(source, yaml.MappingNode):
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        "a merge key (<<) takes a mapping or a list of mappings", source.start_mark)
+                inner_merged, inner_own = self.pairs(source)
+                merged += inner_merged + inner_own
+                self.budget -= 1 + len(inner_merged) + len(inner_own)  # merges of merges multiply too
+                if self.budget < 0:
+                    raise _TooManyAliases
+        return merged, own
 
 
 @cache

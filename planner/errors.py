@@ -6,6 +6,7 @@ document) and how to fix it; the CLI prints it without a traceback.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 # Exit codes (documented in the README, section "Exit codes").
@@ -75,3 +76,18 @@ class UserError(CliperError):
 
     def render(self) -> str:
         return "\n".join(p.render() for p in self.problems)
+
+
+_WRITE_FIXES = {
+    errno.ENOSPC: "free some disk space",
+    errno.EDQUOT: "free some space within your disk quota",
+    errno.EFBIG: "raise the file size limit (ulimit -f)",
+}
+
+
+def write_failed(file: str, what: str, exc: OSError, outcome: str) -> UserError:
+    """The system refused to write `file` (disk full, read-only folder, ...): say so, what
+    `outcome` that had, and what to do, without a traceback."""
+    fix = _WRITE_FIXES.get(exc.errno, "make sure its folder exists and is writable")
+    return UserError(f"cannot write {what} ({exc.strerror or exc})", file=file,
+                     hint=f"{outcome}; {fix}, then run the command again")

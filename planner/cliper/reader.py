@@ -103,6 +103,10 @@ def _read_copys(path: Path, problems: list[Problem]) -> tuple[dict[int, tuple[st
                                 hint="the file is probably truncated; re-run CLIPER's caption step. "
                                      "Nothing from this video was scheduled."))
         return None
+    except RecursionError:  # thousands of nested [ or {, deeper than Python's JSON parser goes
+        problems.append(Problem("nested too deeply to read: this is not the captions file CLIPER writes",
+                                file=shown, hint="re-run CLIPER's caption step for this video"))
+        return None
     if not isinstance(doc, dict) or not isinstance(doc.get("clips"), list):
         problems.append(Problem("expected a JSON object with a 'clips' list", file=shown,
                                 hint="this does not look like CLIPER's copys/clips_copys.json"))

@@ -15,7 +15,7 @@ import click
 from planner.cadence import ORDERS, CadenceError
 from planner.cliper.locate import find_videos, pick_video
 from planner.cliper.reader import read_video
-from planner.errors import Problem, UserError
+from planner.errors import Problem, UserError, write_failed
 from planner.fsutil import atomic_write_text, sha256_file
 from planner.planfile import dump_plan
 from planner.providers import PROVIDERS, default_settings, missing_settings
@@ -27,7 +27,6 @@ from planner.rules import (
     key_for,
     load_rules,
     render_template,
-    template_problems,
     template_values,
 )
 from planner.term import warn
@@ -218,8 +217,6 @@ def _plan(workspace, video, start, interval, channels, timezone, rules_file, ord
                  "(--include-uncaptioned --caption-template '...' schedules it)")
     for cid in content.orphan_captions:
         warn(f"{source.folder / 'copys' / 'clips_copys.json'}: clip {cid} has a caption but no video: left out")
-    if rules.caption_template and template_problems(rules.caption_template):
-        raise UserError(problems=[Problem(m, path="--caption-template") for m in template_problems(rules.caption_template)])
     if not clips:
         raise UserError(f"{shown_folder}: no clip has both a video and a caption; nothing to schedule",
                         hint="run CLIPER's caption step, or use --include-uncaptioned --caption-template '...'")
@@ -281,8 +278,7 @@ def _plan(workspace, video, start, interval, channels, timezone, rules_file, ord
         try:
             atomic_write_text(output, text)
         except OSError as exc:  # name the file the user asked for, not the temp file beside it
-            raise UserError(f"{output}: cannot write the plan ({exc.strerror or exc})",
-                            hint="nothing was written; check the folder exists and is writable") from exc
+            raise write_failed(output, "the plan", exc, "nothing was written") from exc
         click.echo(f"Wrote {output}: {len(posts)} posts.", err=True)
     else:
         click.echo(text, nl=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from planner.errors import write_failed
 from planner.postiz.options import postiz_options
 from planner.reconcile import manager
 from planner.reconcile import pull as pull_mod
@@ -33,7 +34,10 @@ def command(client, plan_file, workspace, dry_run):
         if dry_run:
             click.echo("(dry run: nothing written)")
             return
-        pull_mod.write(ctx.plan.path, text)
+        try:
+            pull_mod.write(ctx.plan.path, text)
+        except OSError as exc:
+            raise write_failed(str(plan_file), "the plan", exc, "the plan file is unchanged") from None
         # The plan now says what Postiz holds: record it as applied, so diff shows no changes.
         for d in drifts:
             if d.live is None:

@@ -334,7 +334,8 @@ class PostizClient:
                 raise ServerError(f"{where}: server error {status} {resp.reason} (not JSON: a "
                                   "proxy in front of Postiz, or the backend is down)", status=status)
             kind = resp.headers.get("Content-Type", "no content type").split(";")[0]
-            raise NotPostizError(f"{where} answered {status} with {kind}, not JSON: this is not "
+            sent = "malformed JSON" if kind.endswith("json") else f"{kind}, not JSON"
+            raise NotPostizError(f"{where} answered {status} with {sent}: this is not "
                                  "the Postiz public API", hint=base_url_hint(self.api_url),
                                  status=status)
         if status < 300:
@@ -413,7 +414,7 @@ def _json(resp: requests.Response) -> tuple[Any, bool]:
         return None, False
     try:
         return resp.json(), True
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's parser goes
         return None, False
 
 

@@ -139,7 +139,10 @@ def _settings(item: dict) -> dict | None:
         return {}
     if isinstance(raw, dict):  # tolerate a server that already decodes it
         return raw
-    decoded = json.loads(raw)
+    try:
+        decoded = json.loads(raw)
+    except RecursionError:  # thousands of nested [ or {, deeper than Python's JSON parser goes
+        raise ValueError("settings is nested too deeply to read") from None
     if not isinstance(decoded, dict):
         raise ValueError("settings is not a JSON object")
     return decoded

@@ -35,7 +35,7 @@ def restore(budget, api_url: str) -> None:
     try:
         data = json.loads(path.read_text("utf-8"))
         budget.restore(data)
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return  # no cache yet, or unreadable: start from the assumed limit
 
 

@@ -180,6 +180,8 @@ class Executor:
     # -- entry point -----------------------------------------------------------
 
     def run(self, plan: Plan) -> Result:
+        if plan.has_changes:
+            self.state.check_writable()  # a read-only plan folder: refuse now, not after the first change
         self._settle_state(plan)
         counted, settings_only = batches(plan, put_settings=self.put_settings)
         total = len(plan.deletes) + len(settings_only) + len(counted)

@@ -21,8 +21,8 @@ from pathlib import Path
 import filelock
 
 from planner.docload import schema_errors
-from planner.errors import UserError
-from planner.fsutil import atomic_write_text, remove_stale_temps
+from planner.errors import UserError, write_failed
+from planner.fsutil import atomic_write_text, check_writable, remove_stale_temps
 from planner.reconcile import budgetcache, hooks
 from planner.reconcile.records import Record
 
@@ -112,8 +112,22 @@ class State:
         except OSError:
             pass
         hooks.point("before-state-write")
-        atomic_write_text(self.path, text)
+        try:
+            atomic_write_text(self.path, text)
+        except OSError as exc:
+            # Like a crash before the write: the journal written before each request
+            # lets the next run settle whatever this one did in Postiz.
+            raise write_failed(str(self.path), "the state file", exc,
+                               "the file keeps its last complete version and the next run reads "
+                               "Postiz back first, so nothing is sent twice") from None
         hooks.point("after-state-write")
+
+    def check_writable(self) -> None:
+        """Refuse before anything changes in Postiz when this file could not record it."""
+        try:
+            check_writable(self.path)
+        except OSError as exc:
+            raise write_failed(str(self.path), "the state file", exc, "nothing was changed in Postiz") from None
 
     def by_post_id(self) -> dict[str, str]:
         return {o.post_id: a for a, o in self.posts.items()}
@@ -126,9 +140,11 @@ def load(path: Path, plan_name: str, *, api_url: str | None = None) -> State:
         return State(path=path, plan=plan_name, api_url=api_url)
     try:
         data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
+        # RecursionError: thousands of nested [ or {, deeper than Python's JSON parser goes.
+        why = "it is nested too deeply to be a state file" if isinstance(exc, RecursionError) else exc
         raise UserError(
-            f"cannot read the state file: {exc}",
+            f"cannot read the state file: {why}",
             file=str(path),
             hint="restore it from git, or delete it and run `cliper-sched import PLAN` to rebuild it",
         ) from None
