@@ -19,13 +19,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from planner.errors import CliperError
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"(\d+)\s*([mhdw])")
 _MAX_DAYS_AHEAD = 366 * 20  # give up instead of looping forever on impossible rules
 
 
-class CadenceError(ValueError):
-    """A cadence value in words a user understands (the caller adds where)."""
+class CadenceError(CliperError, ValueError):
+    """A cadence value in words a user understands (the caller adds where).
+
+    A CliperError, so one that reaches the CLI unlocated is still said, not a traceback.
+    """
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,9 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from planner.cadence import CadenceError, Duration, load_zone, localize, parse_duration
-from planner.docload import (
-    Document,
-    no_cycle_collection,
-    parse_yaml,
-    read_text,
-    render_path,
-    schema_problems,
-)
 from planner.errors import Problem, UserError
+from planner.schema import read_document
+from planner.yamldoc import Document, no_cycle_collection, render_path
 
 PLAN_VERSION = 1
 WORKSPACE_ENV = "CLIPER_WORKSPACE"
@@ -135,11 +129,8 @@ def _split_path(text: str) -> tuple:
 
 
 def parse_at(value, tz: ZoneInfo) -> datetime:
-    text = str(value).strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(str(value).strip())
     except ValueError as exc:
         raise CadenceError(f"{value!r} is not a valid date and time") from exc
     return localize(moment, tz) if moment.tzinfo is None else moment
@@ -148,20 +139,12 @@ def parse_at(value, tz: ZoneInfo) -> datetime:
 def read_plan(path: str | os.PathLike, *, workspace: str | os.PathLike | None = None) -> tuple[Plan | None, list[Problem]]:
     """Like `load_plan` but returns the problems (errors and warnings) instead of raising."""
     path = Path(path)
-    file = str(path)
-    text, problems = read_text(path, file)
-    if text is None:
+    doc, problems = read_document(path, "plan.schema.json",
+                                  not_fields="a plan file must be a set of fields (version, name, timezone, posts, ...)",
+                                  hint="start from the output of `cliper-sched plan`")
+    if doc is None:
         return None, problems
-    doc, problems = parse_yaml(text, file)
-    if doc is None or problems:
-        return None, problems
-    if not isinstance(doc.data, dict):
-        return None, [Problem("a plan file must be a set of fields (version, name, timezone, posts, ...)",
-                              file=file, line=1, hint="start from the output of `cliper-sched plan`")]
-    problems = schema_problems(doc, "plan.schema.json", file)
-    if problems:
-        return None, problems
-    return _build_plan(path, file, doc, workspace)
+    return _build_plan(path, str(path), doc, workspace)
 
 
 def load_plan(path: str | os.PathLike, *, workspace: str | os.PathLike | None = None) -> Plan:

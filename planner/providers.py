@@ -1,7 +1,7 @@
 """What Postiz accepts, per provider and for media: caption limits, required settings, file types and sizes.
 
-From ../shared/postiz/API.md section 8.3 (required settings, the minimal valid
-set for each) and 8.4 (maximum lengths, media rules). Lengths are counted the
+From docs/postiz-api.md §14.2 (required settings, the minimal valid
+set for each) and §14.3 (maximum lengths, media rules). Lengths are counted the
 way Postiz counts them: the text as HTML-serialised (`&` counts as `&amp;`),
 in UTF-16 code units (JavaScript `.length`); for X, the larger of that and the
 twitter-text v3 weighted length (emoji and CJK count 2, URLs 23).
@@ -10,7 +10,7 @@ twitter-text v3 weighted length (emoji and CJK count 2, URLs 23).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +30,6 @@ class Provider:
     max_length: int
     required_settings: dict[str, Setting] = field(default_factory=dict)
     needs_media: bool = False
-    video_ok: bool = True
 
 
 def _text_between(lo: int, hi: int | None) -> Callable[[object], str | None]:
@@ -96,7 +95,7 @@ def utf16_length(text: str) -> int:
 
 
 def _as_postiz_counts(text: str) -> str:
-    # Plain text is counted after HTML serialisation (API.md 8.2): `&` is 5.
+    # Plain text is counted after HTML serialisation (docs/postiz-api.md §13.1): `&` is 5.
     return re.sub("[&<>\u00a0]", lambda m: _HTML_ESCAPES[m.group()], text)
 
 
@@ -152,12 +151,12 @@ def settings_problems(identifier: str, settings: dict) -> list[tuple[str, str]]:
     return out
 
 
-_HASHTAG = re.compile(r"(?<!\w)#[\w\u00C0-\uFFFF]+")
+HASHTAG = re.compile(r"(?<!\w)#[\w\u00C0-\uFFFF]+")  # also `{hashtags}` in templates
 
 
 def title_from_caption(caption: str, limit: int = 100) -> str:
     """A readable title: the caption without hashtags, cut at a word to `limit` UTF-16 units."""
-    text = " ".join(_HASHTAG.sub(" ", caption).split()) or " ".join(caption.split())
+    text = " ".join(HASHTAG.sub(" ", caption).split()) or " ".join(caption.split())
     if utf16_length(text) > limit:
         cut = _prefix_within(text, limit - 1)  # room for the "…"
         word = cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut
@@ -178,7 +177,7 @@ def _prefix_within(text: str, units: int) -> str:
 
 
 def default_settings(identifier: str, caption: str) -> dict:
-    """Conservative settings that make a post valid for `identifier` (API.md 8.3).
+    """Conservative settings that make a post valid for `identifier` (docs/postiz-api.md §14.2).
 
     youtube: public, title derived from the caption. tiktok: public, direct
     post, no duet/stitch, comments on, no music, no branded content. x: anyone
@@ -198,7 +197,18 @@ def default_settings(identifier: str, caption: str) -> dict:
     return {}
 
 
-# What Postiz takes in a post, by sniffed type (API.md 5.1: upload allow-list and size
+def effective_settings(identifier: str | None, caption: str, channel_settings: Mapping | None = None,
+                       override_settings: Mapping | None = None) -> dict:
+    """The settings a post sends: provider defaults < channel settings < the post's override.
+
+    The one place this order is written. A provider this module does not know
+    (or None) has no defaults; None for either settings layer means none.
+    """
+    return {**(default_settings(identifier, caption) if identifier else {}),
+            **(channel_settings or {}), **(override_settings or {})}
+
+
+# What Postiz takes in a post, by sniffed type (docs/postiz-api.md §6.2: upload allow-list and size
 # limits; 5.1 gotchas: AVIF, BMP and TIFF upload but cannot be used in a post).
 POSTABLE_TYPES = {"video/mp4", "image/jpeg", "image/png", "image/gif", "image/webp"}
 MAX_VIDEO_BYTES = 1 << 30  # 1 GiB

@@ -19,11 +19,12 @@ from planner.planfile import Plan, read_plan
 from planner.providers import (
     PROVIDERS,
     caption_length,
-    default_settings,
+    effective_settings,
     max_length,
     media_problem,
     missing_settings,
 )
+from planner.templates import unrendered_placeholders
 
 
 def caption_warnings(caption: str, provider: str | None) -> list[str]:
@@ -34,6 +35,11 @@ def caption_warnings(caption: str, provider: str | None) -> list[str]:
 def caption_problems(caption: str, provider: str | None) -> list[tuple[str, str | None]]:
     """(message, hint) for each problem of one caption on one provider (None = unknown)."""
     out: list[tuple[str, str | None]] = []
+    left = unrendered_placeholders(caption)
+    if left:
+        out.append((f"the caption holds template placeholder(s) {', '.join(left)}: Postiz would post them as "
+                    "they are", "write the final text, or put the template in a rules file "
+                    "(caption_template) and run `cliper-sched plan` again"))
     if "<" in caption or ">" in caption:
         out.append(("the caption contains '<' or '>': Postiz treats it as HTML and would strip or "
                     "escape part of it (write ‹ › or words instead)", None))
@@ -146,12 +152,18 @@ def check_targets(plan: Plan, providers: Mapping[str, str | None], *, now: datet
         provider = provider if provider in PROVIDERS else None
         for msg, hint in caption_problems(target.caption, provider):
             on(ref, caption_path, msg, hint)
+        for name, value in target.settings.items():
+            left = unrendered_placeholders(value) if isinstance(value, str) else []
+            if left:
+                on(ref, f"{base}.overrides.{ref}.settings.{name}" if ov and ov.settings else f"channels.{ref}.settings",
+                   f"setting {name} holds template placeholder(s) {', '.join(left)}: Postiz would post them as they are",
+                   hint="write the final text, or use settings_templates in a rules file and run plan again")
         if provider is None:
             continue
         if PROVIDERS[provider].needs_media and post.media is None:
             add(base, f"{provider} needs a video or image, and this post has no media (on {ref})",
                 hint=f"add media to the post, or take {ref} out of its channels")
-        settings = {**default_settings(provider, target.caption), **target.settings}
+        settings = effective_settings(provider, target.caption, target.settings)  # channel < override already
         cfg = plan.channels.get(ref)
         for msg in missing_settings(provider, settings):
             where = f"{base}.overrides.{ref}.settings" if ov and ov.settings else (

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from planner.commands.plan import current_time
+from planner import clock
 from planner.term import paint
 from planner.validate import validate_plan
 
@@ -24,7 +24,7 @@ def command(plans, workspace, as_json, now_text):
 
     Exit code 0 when there are no errors (warnings allowed), 1 otherwise.
     """
-    now = current_time(now_text)
+    now = clock.now(now_text)
     problems = []
     for plan in plans:
         problems.extend(validate_plan(plan, workspace=workspace, now=now))

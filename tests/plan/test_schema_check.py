@@ -1,6 +1,6 @@
 """The fast schema check never lets through what jsonschema (the reference) rejects.
 
-`docload.schema_problems` asks a compiled validator first and only runs
+`schema.schema_problems` asks a compiled validator first and only runs
 jsonschema, which words the errors, when that one says no. If the compiled one
 ever accepted a document jsonschema rejects, a broken plan would pass
 `validate` silently; this mutates valid documents field by field to prove not.
@@ -14,7 +14,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from planner.docload import _quick_check, load_schema
+from planner.schema import compiled_check, load_schema
 from support.workspaces import make_workspace
 
 ODD_VALUES = [None, True, 0, -1, 1.5, "", "x\n", "2026-12-01T09:00:00-06:00", [], ["a", "a"], {}, {"zz": 1}]
@@ -53,7 +53,7 @@ def _mutations(doc):
 
 def _quick_says_valid(name, doc) -> bool:
     try:
-        _quick_check(name)(doc)
+        compiled_check(name)(doc)
         return True
     except Exception:  # fastjsonschema.JsonSchemaException
         return False

@@ -154,3 +154,16 @@ def test_typo_in_hand_edited_plan_never_tracebacks(cli, plan_file):
     assert "unknown field 'captoin' (did you mean 'caption'?)" in res.err
     res = cli("validate", path.parent / "missing.yaml")
     assert res.code == 1 and "no such file" in res.err
+
+
+@pytest.mark.parametrize("text", ["Mira {video_title} hoy", "{title:80}", "{clip.__class__}", "{caption[0]}"])
+def test_template_placeholders_left_in_a_plan_are_refused(cli, plan_file, text):
+    """A placeholder in a plan is posted as is; validate (and so apply) refuses it."""
+    result = cli("validate", plan_file(caption=text))
+    assert result.code == 1, result.out + result.err
+    assert "template placeholder" in result.err and "posts[0].caption" in result.err
+
+
+def test_other_braces_in_a_caption_are_text(cli, plan_file):
+    result = cli("validate", plan_file(caption="f'{nombre}' y {foo} en Python {}"))
+    assert result.code == 0 and "template placeholder" not in result.err, result.err

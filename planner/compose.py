@@ -1,0 +1,258 @@
+"""CLIPER clips + rules -> a plan document and its header: the `plan` step.
+
+`plan_from_workspace` does all of `cliper-sched plan` but writing: the rules
+(file, then flags over it), the chosen video's clips (uncaptioned ones given a
+caption from the template, or left out), `build_document` (order, post times,
+per-channel templates), warnings about what the plan still lacks, and the
+header saying how it was made. Warnings go to `warn` as they are found, so
+the ones found before an error still show, in order.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from planner.cadence import CadenceError, order_clips
+from planner.cliper.locate import find_videos, pick_video
+from planner.cliper.reader import VideoContent, read_video
+from planner.errors import Problem, UserError
+from planner.fsutil import sha256_file
+from planner.header import plan_header
+from planner.paths import relative_to_plan
+from planner.providers import PROVIDERS, effective_settings, missing_settings
+from planner.rules import ChannelRule, Rules, check_rules, load_rules, make_cadence
+from planner.templates import render_template, template_values
+from planner.validate import caption_warnings
+
+# Where warnings go: the command passes the terminal's; this module never prints.
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """`cliper-sched plan` as typed: the workspace and every option (None = not given)."""
+
+    workspace: str
+    video: str | None = None
+    rules_file: str | None = None
+    start: str | None = None
+    interval: str | None = None
+    channels: str | None = None
+    timezone: str | None = None
+    order: str | None = None
+    max_per_day: int | None = None
+    include_uncaptioned: bool | None = None
+    caption_template: str | None = None
+    name: str | None = None
+    output: str | None = None
+
+    def typed_options(self, video_id: str) -> dict:
+        """Each option as the header's command line repeats it, in that order (None: left out)."""
+        return {
+            "--video": video_id if self.video else None, "--rules": self.rules_file,
+            "--start": self.start, "--interval": self.interval, "--channels": self.channels,
+            "--timezone": self.timezone, "--order": self.order, "--max-per-day": self.max_per_day,
+            "--include-uncaptioned": self.include_uncaptioned,
+            "--caption-template": self.caption_template, "--name": self.name, "-o": self.output,
+        }
+
+
+def plan_from_workspace(request: PlanRequest, *, now: datetime, plan_file: Path | None,
+                        warn: Warn) -> tuple[dict, str]:
+    """(plan document, header) for `request`. `plan_file`: where the plan will be
+    written (-o FILE, or the file stdout goes to), None when unknown (a pipe)."""
+    rules = _rules(request, warn)
+    source = pick_video(find_videos(Path(request.workspace)), request.video)
+    if request.video is not None and request.video != source.video_id:
+        warn(f"--video {shlex.quote(request.video)}: planning {source.video_id!r}")
+    content = read_video(source)
+    for problem in content.problems:
+        if problem.severity != "error":
+            warn(problem.render())
+    if content.errors:
+        raise UserError(problems=content.errors + [Problem(
+            "nothing was written", hint="fix the problems above and run plan again")])
+    name = request.name or source.video_id
+    clips = _schedulable_clips(content, rules, name, warn)
+    document = build_document(
+        clips, rules=rules, now=now, name=name,
+        # Relative to where the plan lands, so the plan finds its media from its own folder.
+        workspace=relative_to_plan(source.workspace, plan_file), video_id=source.video_id,
+        video_title=content.title,
+        media_path=lambda c: c.video.relative_to(source.workspace).as_posix(),
+        sha256=lambda c: sha256_file(c.video),
+        # A past --start is a typo; a past start in a committed rules file is a floor.
+        strict_start=request.start is not None,
+    )
+    _warn_unready_posts(document, rules, warn)
+    header = plan_header(request.workspace, request.typed_options(source.video_id), document,
+                         video_id=source.video_id, plan_file=plan_file)
+    return document, header
+
+
+def _rules(request: PlanRequest, warn: Warn) -> Rules:
+    """The rules file, if any, with the flags over it; both checked."""
+    flags = Rules(timezone=request.timezone, start=request.start, interval=request.interval,
+                  order=request.order, max_per_day=request.max_per_day,
+                  include_uncaptioned=request.include_uncaptioned,
+                  caption_template=request.caption_template, channels=_channel_flags(request.channels))
+    problems = check_rules(flags)
+    if problems:
+        raise UserError(problems=problems)
+    rules = load_rules(request.rules_file).overlay(flags) if request.rules_file else Rules().overlay(flags)
+    if rules.timezone is None:
+        warn("no time zone given (--timezone or `timezone:` in the rules file): the schedule is in UTC")
+    return rules
+
+
+def _channel_flags(text: str | None) -> dict[str, ChannelRule] | None:
+    """--channels a,b as rules (None: not given)."""
+    if text is None:
+        return None
+    refs = [c.strip() for c in text.split(",") if c.strip()]
+    if not refs:
+        raise UserError("--channels is empty", hint="e.g. --channels tiktok-main,youtube-shorts")
+    return {ref: ChannelRule() for ref in refs}
+
+
+def _schedulable_clips(content: VideoContent, rules: Rules, plan_name: str, warn: Warn) -> list:
+    """The clips to post: the captioned ones, and the uncaptioned ones when the rules
+    give them a caption template. Every clip left out is said."""
+    folder = content.source.folder
+    clips = []
+    for clip in content.clips:
+        if clip.caption is not None:
+            clips.append(clip)
+            continue
+        if rules.include_uncaptioned:
+            if not rules.caption_template:
+                raise UserError("--include-uncaptioned needs --caption-template",
+                                hint="e.g. --caption-template 'Clip {clip} de {video_title} #clips'")
+            values = template_values("", clip.id, key_for(clip.id), content.title, content.source.video_id, plan_name)
+            clip = replace(clip, caption=render_template(rules.caption_template, values))
+            warn(f"{folder}: clip {clip.id} has no caption: using the caption template")
+            clips.append(clip)
+        else:
+            declared = " (CLIPER lists it as missing)" if clip.id in content.missing_declared else ""
+            warn(f"{folder}: clip {clip.id} has a video but no caption{declared}: left out "
+                 "(--include-uncaptioned --caption-template '...' schedules it)")
+    for cid in content.orphan_captions:
+        warn(f"{folder / 'copys' / 'clips_copys.json'}: clip {cid} has a caption but no video: left out")
+    if not clips:
+        raise UserError(f"{folder}: no clip has both a video and a caption; nothing to schedule",
+                        hint="run CLIPER's caption step, or use --include-uncaptioned --caption-template '...'")
+    return clips
+
+
+def key_for(clip_id: int) -> str:
+    # Fixed minimum width: the key of clip 7 never depends on how many clips exist.
+    return f"clip-{clip_id:02d}"
+
+
+def build_document(clips: list, *, rules: Rules, now: datetime, name: str, workspace: str,
+                   video_id: str, video_title: str, media_path, sha256, strict_start: bool = True) -> dict:
+    """The plan document for `clips` (each with .id, .caption, .metadata, .video):
+    ordered by the rules, one post time each, templates rendered per channel.
+
+    `media_path(clip)` gives the workspace-relative POSIX path, `sha256(clip)` the digest.
+    `strict_start=False`: a start in the past means "the first slot after now".
+    """
+    channels = list(rules.channels or {})
+    if not channels:
+        raise UserError("no channels: say where to post with --channels tiktok-main,youtube-shorts "
+                        "or a `channels:` section in the rules file",
+                        hint="`cliper-sched channels` lists the channel names Postiz knows")
+    cadence = make_cadence(rules, channels, strict_start=strict_start)
+    ordered = order_clips(clips, rules.order or "cliper")
+    try:
+        slots = cadence.slots(len(ordered), channels, now)
+    except CadenceError as exc:
+        raise UserError(str(exc), file=rules.source) from exc
+    posts = []
+    for clip, at in zip(ordered, slots, strict=True):
+        key = key_for(clip.id)
+        post: dict = {
+            "key": key,
+            "clip": clip.id,
+            "media": {"path": media_path(clip), "sha256": sha256(clip)},
+            "caption": clip.caption,
+            "at": at.isoformat(),
+            "channels": list(channels),
+        }
+        values = template_values(clip.caption, clip.id, key, video_title, video_id, name)
+        overrides = _rendered_overrides(rules.channels, clip.caption, values)
+        if overrides:
+            post["overrides"] = overrides
+        posts.append(post)
+    document: dict = {
+        "version": 1,
+        "name": name,
+        "timezone": rules.timezone or "UTC",
+        "source": {"workspace": workspace, "video": video_id},
+    }
+    config = _channels_section(rules.channels)
+    if config:
+        document["channels"] = config
+    document["posts"] = posts
+    return document
+
+
+def _channels_section(channel_rules: dict[str, ChannelRule]) -> dict:
+    """The plan's `channels:`: what the rules say of each channel, templates aside."""
+    config: dict[str, dict] = {}
+    for ref, rule in channel_rules.items():
+        entry: dict = {}
+        if rule.provider:
+            entry["provider"] = rule.provider
+        if rule.offset:
+            entry["offset"] = rule.offset
+        if rule.settings:
+            entry["settings"] = dict(rule.settings)
+        if entry:
+            config[ref] = entry
+    return config
+
+
+def _rendered_overrides(channel_rules: dict[str, ChannelRule], caption: str, values: dict) -> dict:
+    """One post's `overrides:`: each channel's caption and settings templates, rendered."""
+    overrides: dict = {}
+    for ref, rule in channel_rules.items():
+        override: dict = {}
+        if rule.caption_template:
+            rendered = render_template(rule.caption_template, values)
+            if rendered != caption:  # an override equal to the caption is noise
+                override["caption"] = rendered
+        if rule.settings_templates:
+            override["settings"] = {k: render_template(t, values) for k, t in sorted(rule.settings_templates.items())}
+        if override:
+            overrides[ref] = override
+    return overrides
+
+
+def _warn_unready_posts(document: dict, rules: Rules, warn: Warn) -> None:
+    """Captions too long for a provider, settings a provider requires and nobody set:
+    the checks `validate` makes, said now (the plan is still written: it is meant
+    to be edited)."""
+    providers = {ref: cfg.provider for ref, cfg in (rules.channels or {}).items() if cfg.provider}
+    unset: dict[tuple[str, str], int] = {}
+    for post in document["posts"]:
+        for ref in post["channels"]:
+            override = post.get("overrides", {}).get(ref, {})
+            caption = override.get("caption", post["caption"])
+            provider = providers.get(ref)
+            for msg in caption_warnings(caption, provider):
+                warn(f"clip {post['clip']} on {ref}: {msg}")
+            if provider in PROVIDERS:
+                settings = effective_settings(provider, caption, rules.channels[ref].settings,
+                                              override.get("settings"))
+                for msg in missing_settings(provider, settings):
+                    unset[(ref, msg)] = unset.get((ref, msg), 0) + 1
+    # One line per channel and setting, not one per post.
+    for (ref, msg), count in unset.items():
+        warn(f"{ref}: {msg} ({count} of {len(document['posts'])} posts): set it under channels.{ref}.settings "
+             "in the rules file, or in the plan, before `cliper-sched validate`")
+
