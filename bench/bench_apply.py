@@ -27,12 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from planner.postiz.budget import RateBudget  # noqa: E402
 from planner.postiz.client import PostizClient  # noqa: E402
-from planner.reconcile import manager  # noqa: E402
-from planner.reconcile.executor import Executor, Reporter  # noqa: E402
+from planner.reconcile.executor import Reporter  # noqa: E402
+from planner.reconcile.manager import Manager  # noqa: E402
 from planner.sandbox.server import SandboxServer  # noqa: E402
 
-CHANNELS = ["x-main", "linkedin-page"]  # no media needed: measures the reconciler, not uploads
 POSTS_PER_SLOT = 4  # several posts share a time, as a burst schedule does
+# Two channels a post, no media needed (measures the reconciler, not uploads); the posts
+# of one slot go to different channels, since one channel takes one post a minute.
+CHANNELS_PER_POST = 2
+SANDBOX_CHANNELS = [(provider, f"{provider}-{j}") for j in range(POSTS_PER_SLOT) for provider in ("x", "linkedin")]
 
 
 def write_plan(path: Path, n: int, caption_suffix: dict[int, str] | None = None) -> int:
@@ -42,7 +45,7 @@ def write_plan(path: Path, n: int, caption_suffix: dict[int, str] | None = None)
         at = start + timedelta(minutes=30 * (i // POSTS_PER_SLOT))
         extra = (caption_suffix or {}).get(i, "")
         posts.append({"key": f"clip-{i:05d}", "caption": f"Clip {i}: bases de datos sin miedo #shorts{extra}",
-                      "at": at.isoformat(), "channels": CHANNELS})
+                      "at": at.isoformat(), "channels": [f"x-{i % POSTS_PER_SLOT}", f"linkedin-{i % POSTS_PER_SLOT}"]})
     doc = {"version": 1, "name": "bench", "timezone": "UTC", "posts": posts}
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return len({p["at"] for p in posts})
@@ -66,8 +69,9 @@ class Counter:
 
 def apply(plan_path: Path, client: PostizClient) -> tuple[float, object]:
     started = time.perf_counter()
-    ctx = manager.prepare(plan_path, client)
-    result = Executor(client, ctx.state, wait=False, reporter=Reporter(), settings_listed=ctx.settings_listed).run(ctx.changes)
+    _, result = Manager(client, plan_path).apply(show=lambda review: None, approve=lambda review: None,
+                                                 reporter=Reporter(), wait=False, settle=time.sleep,
+                                                 save_budget=lambda: None)
     return time.perf_counter() - started, result
 
 
@@ -75,7 +79,7 @@ def bench(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         os.environ["CLIPER_SCHED_CACHE_DIR"] = str(tmp / "cache")
-        server = SandboxServer(tmp / "sandbox.db", limit=10**9).start()
+        server = SandboxServer(tmp / "sandbox.db", limit=10**9, channels=SANDBOX_CHANNELS).start()
         try:
             client = PostizClient(server.api_url, server.api_key, budget=RateBudget(10**9))
             count = Counter(client)
@@ -84,7 +88,7 @@ def bench(n: int) -> None:
 
             seconds, result = apply(plan_path, client)
             total, counted = count.take()
-            print(f"posts={n} channel posts={n * len(CHANNELS)} distinct times={slots}")
+            print(f"posts={n} channel posts={n * CHANNELS_PER_POST} distinct times={slots}")
             print(f"  first apply: counted requests {counted} (minimum {slots}), all requests {total}, "
                   f"{result.added} added in {seconds:.1f}s")
 
@@ -101,13 +105,13 @@ def bench(n: int) -> None:
                   f"{result.changed} changed in {seconds:.1f}s")
 
             started = time.perf_counter()
-            ctx = manager.prepare(plan_path, client)
+            review = Manager(client, plan_path).diff()
             diff_seconds = time.perf_counter() - started
             tracemalloc.start()  # separately: tracing slows the code it measures
-            manager.prepare(plan_path, client)
+            Manager(client, plan_path).diff()
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-            assert not ctx.changes.has_changes
+            assert not review.changes.has_changes
             print(f"  diff (load plan + state, refresh, compare): {diff_seconds:.2f}s, "
                   f"peak memory {peak / 2**20:.1f} MiB (tracemalloc)")
         finally:

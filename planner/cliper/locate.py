@@ -23,10 +23,6 @@ class VideoFolder:
     folder: Path  # output/<video_id>/
     video_id: str  # the folder name, byte for byte
 
-    @property
-    def relative(self) -> Path:
-        return self.folder.relative_to(self.workspace)
-
 
 STYLE_FOLDERS = {"viral", "educational", "storytelling", "unclassified"}
 

@@ -8,12 +8,10 @@ import time
 
 import click
 
+from planner.commands import views
 from planner.commands.approval import require_yes
-from planner.errors import EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
-from planner.postiz.options import postiz_options
-from planner.reconcile import manager, safety, views
-from planner.reconcile.cliopts import (
-    LineReporter,
+from planner.commands.connection import postiz_options
+from planner.commands.options import (
     eta_text,
     rate_info,
     rate_option,
@@ -21,9 +19,11 @@ from planner.reconcile.cliopts import (
     setup_budget,
     workspace_option,
 )
-from planner.reconcile.executor import Executor, Result
-from planner.reconcile.state import Lock
-from planner.term import is_interactive, paint
+from planner.commands.progress import LineReporter
+from planner.errors import EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
+from planner.reconcile.executor import Result
+from planner.reconcile.manager import Manager, Review
+from planner.term import is_interactive
 
 
 @click.command(help="Make Postiz match the plan: create, update and delete only what changed.")
@@ -41,40 +41,38 @@ from planner.term import is_interactive, paint
 @postiz_options
 def command(client, plan_file, workspace, auto_approve, overwrite_drift, allow_past, allow_mass_delete,
             wait, as_json, rate_limit):
-    ctx_click = click.get_current_context()
     if as_json and not auto_approve:
         raise click.UsageError("--json needs --auto-approve (there is no one to answer the question)")
     if wait is None:
         wait = is_interactive(sys.stdout) and is_interactive(sys.stdin)
     setup_budget(client, rate_limit)
-    with Lock(manager.state_path(plan_file)):
-        ctx = manager.prepare(plan_file, client, workspace=workspace, preflight=True, overwrite_drift=overwrite_drift,
-                              settle=_settle)
-        changes = ctx.changes
-        counted, eta = ctx.cost(client.budget)
-        for note in ctx.journal_notes:
+
+    def show(review: Review) -> None:
+        for note in review.notes:
             click.echo(note, err=as_json)
         if not as_json:
-            click.echo(views.render(changes, tz=ctx.tz, counted=counted, eta=eta_text(eta, client)))
-        # Shown first, so a refusal is read next to the changes that caused it.
-        safety.check(changes, plan_file=str(plan_file), allow_mass_delete=allow_mass_delete, allow_past=allow_past)
-        if changes.has_changes and not auto_approve:
+            click.echo(views.render(review.changes, tz=review.tz, counted=review.counted,
+                                    eta=eta_text(review.eta, client)))
+
+    def approve(review: Review) -> None:
+        if not auto_approve:
             require_yes("\nDo you want to perform these actions?\n"
                         "  cliper-sched will perform the actions described above.",
                         command="apply", plan_file=str(plan_file), verb="approve")
-        reporter = LineReporter(err=as_json)
-        executor = Executor(client, ctx.state, wait=wait, reporter=reporter,
-                            settings_listed=ctx.settings_listed, save_budget=lambda: save_budget(client))
-        if changes.has_changes and not as_json:
+        if not as_json:
             click.echo("")
-        result = executor.run(changes)
+
+    review, result = Manager(client, plan_file, workspace=workspace).apply(
+        show=show, approve=approve, reporter=LineReporter(err=as_json), wait=wait,
+        settle=_settle, save_budget=lambda: save_budget(client), overwrite_drift=overwrite_drift,
+        allow_past=allow_past, allow_mass_delete=allow_mass_delete)
     if as_json:
-        click.echo(json.dumps({"plan": views.data(changes, counted=counted, eta_seconds=eta,
-                   rate_limit=rate_info(client)),
+        click.echo(json.dumps({"plan": views.data(review.changes, counted=review.counted, eta_seconds=review.eta,
+                                                  rate_limit=rate_info(client)),
                                "result": result.data()}, indent=2, ensure_ascii=False, default=str))
     else:
-        _summary(result, plan_file, changes.has_changes)
-    ctx_click.exit(_exit_code(result))
+        views.apply_summary(result, plan_file, review.changes.has_changes)
+    click.get_current_context().exit(_exit_code(result))
 
 
 def _settle(seconds: float) -> None:
@@ -91,35 +89,3 @@ def _exit_code(result: Result) -> int:
     if result.failures or result.uncertain:
         return EXIT_PARTIAL
     return EXIT_OK
-
-
-def _summary(result: Result, plan_file: str, had_changes: bool) -> None:
-    counts = f"{result.added} added, {result.changed} changed, {result.destroyed} destroyed."
-    if result.stopped_until is not None:
-        when = result.stopped_until.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-        click.echo("")
-        stop = ("Interrupted while waiting for the rate-limit budget." if result.interrupted
-                else "Stopped: the rate-limit budget is spent.")
-        click.echo(paint(stop, "yellow", True))
-        click.echo(f"  Done so far: {counts} (recorded in the state file; nothing will be repeated)")
-        click.echo(f"  Remaining: {len(result.remaining)} post(s), e.g. {', '.join(result.remaining[:5])}")
-        click.echo(f"  Re-run `cliper-sched apply {plan_file}` after {when} to finish "
-                   "(or use --wait to let it wait).")
-    if result.failures:
-        click.echo("")
-        click.echo(paint(f"Postiz refused {len(result.failures)} post(s):", "red", True))
-        for f in result.failures:
-            click.echo(f"  {f.address} ({f.provider} channel {f.channel!r}): {f.message}")
-        click.echo("  Fix these in the plan (or the channel in Postiz) and apply again; the others were applied.")
-    if result.uncertain:
-        click.echo("")
-        click.echo(paint(f"{len(result.uncertain)} post(s) got no clear answer from Postiz:", "yellow", True))
-        for address in result.uncertain:
-            click.echo(f"  {address}")
-        click.echo("  They are journaled: the next apply reads Postiz back first and never sends them twice.")
-    if result.stopped_until is None and not result.failures and not result.uncertain:
-        if had_changes:
-            click.echo("")
-            click.echo(paint(f"Apply complete! {counts}", "green", True))
-    elif result.added or result.changed or result.destroyed:
-        click.echo(f"\nApplied: {counts}")

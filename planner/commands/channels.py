@@ -7,8 +7,8 @@ from dataclasses import asdict
 
 import click
 
+from planner.commands.connection import postiz_options
 from planner.postiz.models import Channel
-from planner.postiz.options import postiz_options
 from planner.term import paint
 
 HEADERS = ("ID", "PROVIDER", "NAME", "DISABLED", "CUSTOMER")

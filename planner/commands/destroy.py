@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import click
 
+from planner.commands import views
 from planner.commands.approval import require_yes
+from planner.commands.connection import postiz_options
+from planner.commands.options import workspace_option
+from planner.commands.progress import LineReporter
 from planner.errors import EXIT_OK, EXIT_PARTIAL
-from planner.postiz.options import postiz_options
-from planner.reconcile import manager, views
-from planner.reconcile.cliopts import LineReporter, workspace_option
-from planner.reconcile.diff import Delete, Plan
-from planner.reconcile.executor import Executor
-from planner.reconcile.state import Lock
+from planner.reconcile.manager import Manager, Review
 from planner.term import paint
 
 
@@ -21,33 +20,26 @@ from planner.term import paint
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @postiz_options
 def command(client, plan_file, workspace, auto_approve):
-    ctx_click = click.get_current_context()
-    with Lock(manager.state_path(plan_file)):
-        ctx = manager.prepare(plan_file, client, workspace=workspace)
-        doomed = Plan(owned_count=ctx.changes.owned_count, notes=[n for n in ctx.changes.notes if n.kind == "published"],
-                      state_refresh={a: o for a, o in ctx.changes.state_refresh.items()})
-        for e in ctx.entries:
-            if e.owned is None:
-                continue
-            if e.live is None:
-                doomed.forget.append(e.address)
-            elif not e.live.published:
-                doomed.deletes.append(Delete(e.address, e.owned, e.live, reason="destroy"))
-        text = views.render(doomed, tz=ctx.tz)
-        if not doomed.deletes:  # "Postiz matches the plan" would be wrong here
+    def show(review: Review) -> None:
+        text = views.render(review.changes, tz=review.tz)
+        if not review.changes.deletes:  # "Postiz matches the plan" would be wrong here
             text = text.replace("No changes. Postiz matches the plan.",
                                 "Nothing to destroy: this plan owns no unpublished post in Postiz.")
         click.echo(text)
-        if doomed.deletes and not auto_approve:
+
+    def approve(review: Review) -> None:
+        if not auto_approve:
             require_yes("\nDo you really want to delete these posts from Postiz?",
                         command="destroy", plan_file=str(plan_file))
-        result = Executor(client, ctx.state, wait=False, reporter=LineReporter(),
-                          settings_listed=ctx.settings_listed).run(doomed)
+
+    review, result = Manager(client, plan_file, workspace=workspace).destroy(
+        show=show, approve=approve, reporter=LineReporter())
+    ctx = click.get_current_context()
     if result.failures:
         click.echo(paint(f"\n{len(result.failures)} post(s) could not be deleted:", "red", True))
         for f in result.failures:
             click.echo(f"  {f.address}: {f.message}")
-        ctx_click.exit(EXIT_PARTIAL)
-    if doomed.deletes:
+        ctx.exit(EXIT_PARTIAL)
+    if review.changes.deletes:
         click.echo(paint(f"\nDestroy complete! {result.destroyed} destroyed.", "green", True))
-    ctx_click.exit(EXIT_OK)
+    ctx.exit(EXIT_OK)

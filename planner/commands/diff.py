@@ -6,16 +6,17 @@ import json
 
 import click
 
-from planner.errors import EXIT_CHANGES, EXIT_OK
-from planner.postiz.options import postiz_options
-from planner.reconcile import manager, views
-from planner.reconcile.cliopts import (
+from planner.commands import views
+from planner.commands.connection import postiz_options
+from planner.commands.options import (
     eta_text,
     rate_info,
     rate_option,
     setup_budget,
     workspace_option,
 )
+from planner.errors import EXIT_CHANGES, EXIT_OK
+from planner.reconcile.manager import Manager
 
 
 @click.command(help="Show what `apply` would change in Postiz (Terraform-style plan).")
@@ -28,16 +29,14 @@ from planner.reconcile.cliopts import (
 @postiz_options
 def command(client, plan_file, workspace, as_json, detailed_exitcode, overwrite_drift, rate_limit):
     setup_budget(client, rate_limit)
-    ctx = manager.prepare(plan_file, client, workspace=workspace, preflight=True, overwrite_drift=overwrite_drift)
-    counted, eta = ctx.cost(client.budget)
-    for note in ctx.journal_notes:
+    review = Manager(client, plan_file, workspace=workspace).diff(overwrite_drift=overwrite_drift)
+    for note in review.notes:
         click.echo(note, err=as_json)
     if as_json:
-        click.echo(json.dumps(views.data(ctx.changes, counted=counted, eta_seconds=eta,
-                                         rate_limit=rate_info(client)), indent=2,
-                              ensure_ascii=False, default=str))
+        click.echo(json.dumps(views.data(review.changes, counted=review.counted, eta_seconds=review.eta,
+                                         rate_limit=rate_info(client)), indent=2, ensure_ascii=False, default=str))
     else:
-        click.echo(views.render(ctx.changes, tz=ctx.tz, counted=counted, eta=eta_text(eta, client)))
-    code = EXIT_CHANGES if detailed_exitcode and ctx.changes.has_changes else EXIT_OK
+        click.echo(views.render(review.changes, tz=review.tz, counted=review.counted,
+                                eta=eta_text(review.eta, client)))
+    code = EXIT_CHANGES if detailed_exitcode and review.changes.has_changes else EXIT_OK
     click.get_current_context().exit(code)
-

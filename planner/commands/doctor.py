@@ -6,9 +6,9 @@ import json
 
 import click
 
+from planner.commands.connection import connection_options
 from planner.postiz.budget import RateBudget
 from planner.postiz.diagnose import FAIL, INFO, OK, SKIP, WARN, Check, failed, run_checks
-from planner.postiz.options import connection_options
 from planner.term import paint
 
 STYLE = {OK: ("ok", "green"), WARN: ("WARN", "yellow"), FAIL: ("FAIL", "red"),

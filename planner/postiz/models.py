@@ -60,13 +60,17 @@ class Media:
         return cls(id=str(item["id"]), path=str(item["path"]), name=item.get("name"),
                    thumbnail=item.get("thumbnail"), alt=item.get("alt"))
 
-    def as_image(self) -> dict:
-        return {"id": self.id, "path": self.path}
+
+# The key cliper-sched keeps in each post's settings to recognise its own posts
+# (docs/postiz-api.md §17.1: no `plug-` prefix, no provider DTO field name).
+MARKER_KEY = "cliper_sched"
 
 
 @dataclass(frozen=True)
 class LivePost:
-    """One root post as `GET /posts` lists it (no media: the API never returns it)."""
+    """One root post as `GET /posts` lists it (no media: the API never returns it).
+
+    The one live-post type of the tool: the reconciler reads it as it comes."""
 
     id: str
     content: str
@@ -103,6 +107,24 @@ class LivePost:
             channel_name=str(integration.get("name")),
         )
 
+    @property
+    def at(self) -> datetime:
+        return self.publish_date
+
+    @property
+    def channel_id(self) -> str:
+        return self.integration_id
+
+    @property
+    def published(self) -> bool:
+        return self.state == "PUBLISHED"
+
+    @property
+    def marker(self) -> str | None:
+        """cliper-sched's ownership marker, when the listing has settings that carry one."""
+        value = (self.settings or {}).get(MARKER_KEY)
+        return value if isinstance(value, str) else None
+
 
 @dataclass
 class PostEntry:
@@ -124,7 +146,7 @@ class PostEntry:
                       "settings": dict(self.settings)}
         if edit:
             if not self.post_id or not self.group:
-                # Without both, Postiz creates a new post or leaves stale rows (API.md 7.3).
+                # Without both, Postiz creates a new post or leaves stale rows (docs/postiz-api.md §9.3).
                 raise ValueError("editing a post needs both post_id and its current group")
             value["id"] = self.post_id
             body["group"] = self.group

@@ -4,21 +4,17 @@ A live post belongs to the plan when the state names its id, when its settings
 carry our marker (`cliper_sched: "<plan>/<address>"`), or (where the server
 lists no settings, v2.23.0, or when rebuilding a lost state) when channel,
 instant and stored content all match a desired post. Anything else is never
-touched. Unresolved journal intents (a crash or an unanswered create) are
-settled here the same way: by reading back, never by re-sending.
+touched. The crash journal (journal.py) finds its posts with the same Matcher.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from planner.errors import UserError
+from planner.postiz.models import LivePost
 from planner.reconcile import normalize
 from planner.reconcile.desired import DesiredPost
 from planner.reconcile.records import Record
-from planner.reconcile.refresh import Live
 from planner.reconcile.state import Owned, State
 
 
@@ -27,7 +23,7 @@ class Entry:
     address: str
     desired: DesiredPost | None
     owned: Owned | None
-    live: Live | None
+    live: LivePost | None
     adopted: str | None = None  # "marker" | "content" | "time" when ownership was just established
 
 
@@ -38,12 +34,12 @@ def _content_key(channel_id: str, record_at, content: str) -> tuple:
 class Matcher:
     """Finds unclaimed live posts by marker or by channel + instant + content."""
 
-    def __init__(self, plan_name: str, lives: list[Live], claimed: set[str]):
+    def __init__(self, plan_name: str, lives: list[LivePost], claimed: set[str]):
         self.plan_name = plan_name
         self.claimed = claimed
-        self.by_marker: dict[str, Live] = {}
-        self.by_content: dict[tuple, list[Live]] = {}
-        self.by_slot: dict[tuple, list[Live]] = {}
+        self.by_marker: dict[str, LivePost] = {}
+        self.by_content: dict[tuple, list[LivePost]] = {}
+        self.by_slot: dict[tuple, list[LivePost]] = {}
         for live in lives:
             mark = live.marker
             if mark and mark.startswith(plan_name + "/"):
@@ -52,7 +48,7 @@ class Matcher:
             self.by_slot.setdefault((live.channel_id, live.at), []).append(live)
 
     def find(self, address: str, channel_id: str, at, content: str, *, by_content: bool,
-             by_time: bool = False) -> tuple[Live | None, str | None]:
+             by_time: bool = False) -> tuple[LivePost | None, str | None]:
         live = self.by_marker.get(address)
         if live is not None and live.id not in self.claimed and live.channel_id == channel_id:
             self.claimed.add(live.id)
@@ -74,108 +70,30 @@ class Matcher:
                 return slot[0], "time"
         return None, None
 
-    def marked_leftovers(self) -> dict[str, Live]:
+    def marked_leftovers(self) -> dict[str, LivePost]:
         return {a: lv for a, lv in self.by_marker.items() if lv.id not in self.claimed}
 
 
-def owned_from_live(live: Live, desired: DesiredPost | None) -> Owned:
+def owned_from_live(live: LivePost, desired: DesiredPost | None) -> Owned:
     """State for a post adopted without a record of what we applied.
 
     With a planned post, what we applied is taken to be the plan's value: where Postiz
     differs (a dashboard edit made while the state was lost), the diff then shows drift,
     kept unless --overwrite-drift, instead of an update that would silently revert it.
     Without one (marked, gone from the plan), Postiz's values stand."""
-    media = desired.record.media if desired else ()
     if desired is not None:
         applied = desired.record
     else:
-        settings = normalize.settings(live.settings) if live.settings is not None else {}
-        applied = Record(at=live.at, content=live.content, media=media, settings=settings)
-    return Owned(
-        post_id=live.id,
-        group=live.group,
-        channel_id=live.channel_id,
-        provider=live.provider,
-        applied=applied,
-        caption_digest=desired.caption_digest if desired and desired.record.content == live.content else None,
-        state=live.state,
-        release_url=live.release_url,
-    )
-
-
-# A request that got no answer may still be carried out a little later (a slow
-# server): its posts are not re-created until this long after it was sent.
-# CLIPER_SCHED_SETTLE_SECONDS tunes it (README, "Connecting to Postiz").
-SETTLE_ENV = "CLIPER_SCHED_SETTLE_SECONDS"
-SETTLE_SECONDS = 120.0
-
-
-def settle_seconds() -> float:
-    try:
-        return max(0.0, float(os.environ.get(SETTLE_ENV) or SETTLE_SECONDS))
-    except ValueError:
-        raise UserError(f"{SETTLE_ENV}={os.environ[SETTLE_ENV]!r} is not a number of seconds",
-                        hint=f"unset it to use the default ({SETTLE_SECONDS:.0f} s)") from None
-
-
-def resolve_journal(state: State, lives: list[Live], *, now: datetime | None = None) -> tuple[list[str], float]:
-    """Settle intents left by a crash or an unanswered request.
-
-    Returns what was found, and how many seconds to wait before intents that are
-    still unresolved may be trusted as "never happened" (0: none left).
-    """
-    if not state.journal:
-        return [], 0.0
-    now = now or datetime.now(UTC)
-    settle = settle_seconds()
-    claimed = {o.post_id for o in state.posts.values()}
-    matcher = Matcher(state.plan, lives, claimed)
-    notes: list[str] = []
-    kept: list[dict] = []
-    wait = 0.0
-    for intent in state.journal:
-        young: list[dict] = []
-        sent = intent.get("sent_at")
-        # Only a request that was sent and never answered can still land later; one
-        # interrupted by a crash of this process was answered or never sent.
-        unanswered = intent.get("unanswered") and sent
-        age = (now - normalize.instant(sent)).total_seconds() if unanswered else settle
-        for item in intent.get("entries", []):
-            address = item["address"]
-            if item.get("post_id") or address in state.posts:
-                continue  # an edit keeps its id: the diff sees whether it took effect
-            applied = Record.from_dict(item["record"]) if "record" in item else None
-            content = applied.content if applied else item.get("content", "")
-            live, how = matcher.find(address, item["channel_id"], item["at"], content, by_content=True)
-            if live is None:
-                if age < settle:
-                    young.append(item)
-                    wait = max(wait, settle - age)
-                else:
-                    notes.append(f"{address}: the interrupted create did not reach Postiz; it will be created")
-                continue
-            state.posts[address] = Owned(
-                post_id=live.id,
-                group=live.group,
-                channel_id=live.channel_id,
-                provider=item.get("provider") or live.provider,
-                applied=applied or Record(at=live.at, content=live.content),
-                caption_digest=item.get("caption_digest"),
-                state=live.state,
-                release_url=live.release_url,
-            )
-            notes.append(f"{address}: the interrupted create did reach Postiz (post {live.id}); adopted, not re-sent")
-        if young:
-            kept.append({**intent, "entries": young})
-    state.journal = kept
-    return notes, wait
+        applied = Record(at=live.at, content=live.content, settings=normalize.settings(live.settings))
+    digest = desired.caption_digest if desired and desired.record.content == live.content else None
+    return Owned.from_live(live, applied, caption_digest=digest)
 
 
 def match(
     plan_name: str,
     desired: list[DesiredPost],
     state: State,
-    lives: list[Live],
+    lives: list[LivePost],
     *,
     by_content: bool,
     by_time: bool = False,

@@ -1,27 +1,21 @@
 """Desired posts: the plan's targets with channels resolved and provider defaults applied.
 
 One plan post x one channel = one desired post, addressed `"<key>@<channel ref>"`.
-Settings: provider defaults < channels.<ref>.settings < overrides (the last two
-merged by `Plan.targets()`).
+Settings: provider defaults < channels.<ref>.settings < overrides
+(`providers.effective_settings`; the last two already merged by `Plan.targets()`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from planner.fsutil import sha256_file
+from planner.planfile import Plan
+from planner.postiz.models import Channel
+from planner.providers import effective_settings
 from planner.reconcile import normalize
 from planner.reconcile.records import Record
-
-
-@dataclass(frozen=True)
-class ChannelInfo:
-    id: str
-    name: str
-    provider: str
-    disabled: bool = False
 
 
 @dataclass
@@ -29,7 +23,7 @@ class DesiredPost:
     address: str
     key: str
     ref: str
-    channel: ChannelInfo
+    channel: Channel
     caption: str  # what we send (Postiz sanitises it; record.content is the result)
     record: Record
     media_files: list[tuple[str, Path]]  # (sha256, file) in order
@@ -56,14 +50,13 @@ def address(key: str, ref: str) -> str:
     return f"{key}@{ref}"
 
 
-def build(plan: Any, channels: dict[str, ChannelInfo], default_settings) -> list[DesiredPost]:
+def build(plan: Plan, channels: dict[str, Channel]) -> list[DesiredPost]:
     """`channels` maps every channel ref used by the plan to its resolved channel."""
     out: list[DesiredPost] = []
     hashed: dict[Path, str] = {}
     for post, ref, at, caption, settings in plan.targets():
         channel = channels[ref]
-        effective = dict(default_settings(channel.provider, caption) or {})
-        effective.update(settings or {})
+        effective = effective_settings(channel.provider, caption, settings)
         media_files: list[tuple[str, Path]] = []
         media = getattr(post, "media", None)
         if media is not None:

@@ -1,4 +1,4 @@
-"""Changes: typed values (octoDNS style) computed from desired, applied and live.
+"""The diff: the ChangeSet (changes.py) from desired, applied and live.
 
 Per address: live == desired -> no-op; live == applied != desired -> Update;
 live != applied (moved, caption edited, settings edited, deleted, published in
@@ -8,140 +8,19 @@ history and never changed. Nothing here talks to a server or a terminal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from planner.postiz.models import LivePost
 from planner.reconcile import normalize
 from planner.reconcile.adopt import Entry
+from planner.reconcile.changes import ChangeSet, Create, Delete, Drift, Note, Remark, Update
 from planner.reconcile.desired import DesiredPost
 from planner.reconcile.records import FieldChange, Record, field_changes
-from planner.reconcile.refresh import Live
 from planner.reconcile.state import Owned
 
 
-@dataclass
-class Create:
-    address: str
-    desired: DesiredPost
-    reason: str = "new in the plan"  # or "deleted in Postiz, restored (--overwrite-drift)"
-    kind = "create"
-
-    def data(self) -> dict:
-        return {"action": "create", "address": self.address, "channel": self.desired.channel.name,
-                "provider": self.desired.channel.provider, "reason": self.reason,
-                "new": self.desired.record.as_dict()}
-
-
-@dataclass
-class Update:
-    address: str
-    desired: DesiredPost
-    owned: Owned
-    live: Live
-    fields: list[FieldChange]
-    reason: str = "changed in the plan"
-    kind = "update"
-
-    @property
-    def settings_only(self) -> bool:
-        """Only settings keys added or changed: PUT /posts/:id/settings (uncounted) can do it."""
-        return all(f.path.startswith("settings.") and f.new is not None for f in self.fields)
-
-    def data(self) -> dict:
-        return {"action": "update", "address": self.address, "post_id": self.live.id,
-                "channel": self.desired.channel.name, "provider": self.desired.channel.provider,
-                "reason": self.reason, "fields": [f.as_dict() for f in self.fields]}
-
-
-@dataclass
-class Delete:
-    address: str
-    owned: Owned
-    live: Live
-    reason: str = "no longer in the plan"
-    kind = "delete"
-
-    def data(self) -> dict:
-        return {"action": "delete", "address": self.address, "post_id": self.live.id,
-                "reason": self.reason, "old": self.owned.applied.as_dict()}
-
-
-@dataclass
-class Drift:
-    """A dashboard change since the last apply. Kept unless --overwrite-drift."""
-
-    address: str
-    how: str  # "moved" | "edited" | "settings" | "deleted" | "published"
-    fields: list[FieldChange]  # applied -> live
-    live: Live | None
-    owned: Owned
-    restored: bool = False  # --overwrite-drift: a Create/Update restores the plan's version
-    plan_also_changes: bool = False
-
-    def data(self) -> dict:
-        return {"address": self.address, "how": self.how, "fields": [f.as_dict() for f in self.fields],
-                "post_id": self.live.id if self.live else self.owned.post_id,
-                "release_url": self.live.release_url if self.live else None,
-                "action": "restore" if self.restored else "keep",
-                "plan_also_changes": self.plan_also_changes}
-
-
-@dataclass
-class Remark:
-    """An owned, scheduled post whose ownership marker is gone from its settings (saving
-    it in the Postiz dashboard drops unknown keys). Apply puts the marker back through the
-    uncounted `PUT /posts/:id/settings`, which merges keys and keeps the dashboard's edits,
-    so a lost state file can still be rebuilt by marker."""
-
-    address: str
-    live: Live
-    marker: str
-
-
-@dataclass
-class Note:
-    """Something to show that is not a change: published history, ERROR posts, adoptions."""
-
-    address: str
-    kind: str  # "published" | "error" | "adopted" | "forgotten" | "collision"
-    message: str
-    hint: str | None = None
-
-    def data(self) -> dict:
-        return {"address": self.address, "kind": self.kind, "message": self.message, "hint": self.hint}
-
-
-@dataclass
-class Plan:
-    """The changes for one plan, sorted by address; safety and views read this."""
-
-    creates: list[Create] = field(default_factory=list)
-    updates: list[Update] = field(default_factory=list)
-    deletes: list[Delete] = field(default_factory=list)
-    drifts: list[Drift] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    noops: int = 0
-    owned_count: int = 0  # posts the plan owns before this apply (mass-delete threshold)
-    state_refresh: dict[str, Owned] = field(default_factory=dict)  # silent state updates
-    forget: list[str] = field(default_factory=list)  # state entries whose post is gone for good
-    remarks: list[Remark] = field(default_factory=list)  # markers to put back (uncounted, not a change)
-
-    @property
-    def changes(self) -> list:
-        return [*self.creates, *self.updates, *self.deletes]
-
-    @property
-    def has_changes(self) -> bool:
-        return bool(self.creates or self.updates or self.deletes)
-
-    def counts(self) -> dict:
-        return {"add": len(self.creates), "change": len(self.updates), "destroy": len(self.deletes)}
-
-
-def live_record(live: Live, owned: Owned | None, desired: DesiredPost | None) -> Record:
+def live_record(live: LivePost, owned: Owned | None, desired: DesiredPost | None) -> Record:
     """What Postiz holds, completed with what it does not list (media; settings on v2.23.0)."""
-    from planner.reconcile import normalize
-
     base = owned.applied if owned else (desired.record if desired else None)
     media = base.media if base else ()
     if live.settings is not None:
@@ -160,16 +39,15 @@ def _drift_how(fields: list[FieldChange]) -> str:
     return "settings"
 
 
-def compute(entries: list[Entry], *, overwrite_drift: bool = False, plan_name: str | None = None,
-            now: datetime | None = None) -> Plan:
-    plan = Plan()
-    plan = _compute(plan, entries, overwrite_drift)
+def compute(entries: list[Entry], *, now: datetime, overwrite_drift: bool = False,
+            plan_name: str | None = None) -> ChangeSet:
+    plan = _compute(ChangeSet(), entries, overwrite_drift)
     if plan_name:
-        plan.remarks = _missing_markers(plan, entries, plan_name, now or datetime.now(UTC))
+        plan.remarks = _missing_markers(plan, entries, plan_name, now)
     return plan
 
 
-def _missing_markers(plan: Plan, entries: list[Entry], plan_name: str, now: datetime) -> list[Remark]:
+def _missing_markers(plan: ChangeSet, entries: list[Entry], plan_name: str, now: datetime) -> list[Remark]:
     """Owned scheduled posts listed without our marker (only a server that lists settings,
     i.e. current main, can tell). Creates and edits carry the marker already; a past post
     cannot take a settings change any more (Postiz refuses it)."""
@@ -186,7 +64,7 @@ def _missing_markers(plan: Plan, entries: list[Entry], plan_name: str, now: date
     return out
 
 
-def _compute(plan: Plan, entries: list[Entry], overwrite_drift: bool) -> Plan:
+def _compute(plan: ChangeSet, entries: list[Entry], overwrite_drift: bool) -> ChangeSet:
     plan.owned_count = sum(1 for e in entries if e.owned is not None)
     for e in entries:
         d, o, lv = e.desired, e.owned, e.live
@@ -250,7 +128,6 @@ def _compute(plan: Plan, entries: list[Entry], overwrite_drift: bool) -> Plan:
     return plan
 
 
-def _refreshed(o: Owned, lv: Live, applied: Record, d: DesiredPost | None = None) -> Owned:
-    return Owned(post_id=lv.id, group=lv.group, channel_id=lv.channel_id, provider=lv.provider or o.provider,
-                 applied=applied, caption_digest=(d.caption_digest if d else o.caption_digest),
-                 state=lv.state, release_url=lv.release_url)
+def _refreshed(o: Owned, lv: LivePost, applied: Record, d: DesiredPost | None = None) -> Owned:
+    return Owned.from_live(lv, applied, caption_digest=d.caption_digest if d else o.caption_digest,
+                           provider=lv.provider or o.provider)

@@ -11,7 +11,6 @@ recorded, groups read back with one GET, and the journal cleared.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -29,18 +28,16 @@ from planner.postiz.errors import (
     UncertainResponse,
     ValidationError,
 )
-from planner.postiz.models import PostEntry
-from planner.reconcile import adopt, hooks, normalize
+from planner.postiz.models import MARKER_KEY, LivePost, PostEntry
+from planner.reconcile import adopt, crashpoints, normalize
+from planner.reconcile.changes import ChangeSet, Create, Delete, Remark, Update
+from planner.reconcile.cost import Batch, batches, eta_seconds
 from planner.reconcile.desired import DesiredPost
-from planner.reconcile.diff import Create, Delete, Plan, Remark, Update
+from planner.reconcile.journal import Intent, IntentEntry
 from planner.reconcile.records import Record
-from planner.reconcile.refresh import Live, fetch_posts
+from planner.reconcile.refresh import fetch_posts
 from planner.reconcile.state import Owned, State
 
-# Postiz parses at most ~100 kB of JSON per request (API.md 14.6): stay well below.
-MAX_BODY_BYTES = 80_000
-MAX_ENTRIES = 100
-WINDOW_SECONDS = 3600
 READBACK_PAD = timedelta(minutes=1)
 # States up to this many posts are written after every change; bigger ones at most
 # every FLUSH_SECONDS, so a 10,000-post apply is not spent rewriting a big file.
@@ -58,15 +55,6 @@ class Failure:
     def data(self) -> dict:
         return {"address": self.address, "channel": self.channel, "provider": self.provider,
                 "message": self.message}
-
-
-@dataclass
-class Batch:
-    """One counted request: creates or edits sharing a target instant."""
-
-    at: datetime
-    edit: bool
-    items: list[Create | Update]
 
 
 @dataclass
@@ -116,52 +104,6 @@ class Reporter:
         pass
 
 
-def batches(plan: Plan, *, put_settings: bool) -> tuple[list[Batch], list[Update]]:
-    """Group creates and edits into counted requests; settings-only updates go apart."""
-    settings_only = [u for u in plan.updates if put_settings and u.settings_only]
-    groups: dict[tuple[datetime, bool], list] = {}
-    for c in plan.creates:
-        groups.setdefault((c.desired.record.at, False), []).append(c)
-    for u in plan.updates:
-        if u in settings_only:
-            continue
-        groups.setdefault((u.desired.record.at, True), []).append(u)
-    out: list[Batch] = []
-    for (at, edit), items in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        chunk: list = []
-        size = 0
-        for item in sorted(items, key=lambda i: i.address):
-            item_size = len(item.desired.caption.encode("utf-8")) + 600 + len(json.dumps(item.desired.record.settings))
-            if chunk and (len(chunk) >= MAX_ENTRIES or size + item_size > MAX_BODY_BYTES):
-                out.append(Batch(at, edit, chunk))
-                chunk, size = [], 0
-            chunk.append(item)
-            size += item_size
-        if chunk:
-            out.append(Batch(at, edit, chunk))
-    return out, settings_only
-
-
-def counted_needed(plan: Plan, *, put_settings: bool) -> int:
-    return len(batches(plan, put_settings=put_settings)[0])
-
-
-def eta_seconds(needed: int, budget: Any, now: float | None = None) -> float:
-    """Seconds of rate-limit waiting `needed` counted requests imply (0 if they fit now)."""
-    available = budget.available()
-    if needed <= available:
-        return 0.0
-    now = now if now is not None else time.time()
-    first = budget.next_allowed() if available == 0 else None
-    reset_at = budget.reset_at or (first.timestamp() if first else now + WINDOW_SECONDS)
-    wait_first = max(0.0, reset_at - now)
-    if budget.blocked_until:
-        wait_first = max(wait_first, budget.blocked_until - now)
-    left = needed - available
-    extra_windows = (left - 1) // max(1, budget.limit)
-    return wait_first + extra_windows * WINDOW_SECONDS
-
-
 class Executor:
     def __init__(self, client: Any, state: State, *, wait: bool, reporter: Reporter,
                  settings_listed: bool | None, save_budget: Callable[[], None] = lambda: None,
@@ -179,7 +121,7 @@ class Executor:
 
     # -- entry point -----------------------------------------------------------
 
-    def run(self, plan: Plan) -> Result:
+    def run(self, plan: ChangeSet) -> Result:
         if plan.has_changes:
             self.state.check_writable()  # a read-only plan folder: refuse now, not after the first change
         self._settle_state(plan)
@@ -201,7 +143,7 @@ class Executor:
                 break
             self._restore_marker(remark)
         if fallback:  # this server has no PUT /posts/:id/settings: edit through POST /posts
-            more, _ = batches(Plan(updates=fallback), put_settings=False)
+            more, _ = batches(ChangeSet(updates=fallback), put_settings=False)
             counted.extend(more)
             total += len(more)
         self._upload_media(counted)
@@ -209,13 +151,13 @@ class Executor:
         # instead of one per request. A crash leaves intents that the next run
         # settles by reading back (a request never sent is simply not found).
         intents = [self._intent(b, [i for i in b.items if self._entry(i) is not None]) for b in counted]
-        self.state.journal.extend(intents)
+        self.state.add_intents(intents)
         self._save(force=True)
         for i, (batch, intent) in enumerate(zip(counted, intents, strict=True)):
             if self.result.stopped_until is not None:
                 for b, unsent in zip(counted[i:], intents[i:], strict=True):
                     self.result.remaining.extend(item.address for item in b.items)
-                    self._drop_intent(unsent)
+                    self.state.drop_intent(unsent)
                 break
             self._send(batch, intent)
             done += 1
@@ -234,12 +176,12 @@ class Executor:
 
     # -- steps -----------------------------------------------------------------
 
-    def _settle_state(self, plan: Plan) -> None:
+    def _settle_state(self, plan: ChangeSet) -> None:
         """Record what the refresh learnt (adoptions, settled journal, new groups) first."""
         for address, owned in plan.state_refresh.items():
-            self.state.posts[address] = owned
+            self.state.own(address, owned)
         for address in plan.forget:
-            self.state.posts.pop(address, None)
+            self.state.forget(address)
         self.state.save()
 
     def _progress(self, done: int, total: int, counted_left: int) -> None:
@@ -250,9 +192,9 @@ class Executor:
         self.reporter.progress(done, total, pace * (total - done) + waits)
 
     def _request(self, fn: Callable[[], Any]) -> Any:
-        hooks.point("before-request")
+        crashpoints.reached("before-request")
         out = fn()
-        hooks.point("after-request")
+        crashpoints.reached("after-request")
         return out
 
     def _delete(self, change: Delete) -> None:
@@ -264,7 +206,7 @@ class Executor:
         except PostizError as exc:
             self._fail(change.address, change.owned.provider, change.live.channel_name, exc)
             return
-        self.state.posts.pop(change.address, None)
+        self.state.forget(change.address)
         self._save()
         self.result.destroyed += 1
         self.reporter.step(f"- {change.address}: deleted (post {change.live.id})")
@@ -284,11 +226,9 @@ class Executor:
             self._fail(upd.address, upd.desired.channel.provider, upd.desired.channel.name, exc)
             return True
         owned = self.state.posts.get(upd.address) or upd.owned
-        self.state.posts[upd.address] = Owned(
-            post_id=upd.live.id, group=upd.live.group, channel_id=upd.live.channel_id,
-            provider=upd.desired.channel.provider,
-            applied=owned.applied.replace(settings=upd.desired.record.settings),
-            caption_digest=owned.caption_digest, state=upd.live.state, release_url=upd.live.release_url)
+        self.state.own(upd.address, Owned.from_live(
+            upd.live, owned.applied.replace(settings=upd.desired.record.settings),
+            caption_digest=owned.caption_digest, provider=upd.desired.channel.provider))
         self._save()
         self.result.changed += 1
         self.reporter.step(f"~ {upd.address}: settings updated (post {upd.live.id}, not counted)")
@@ -297,7 +237,7 @@ class Executor:
     def _restore_marker(self, remark: Remark) -> None:
         """PUT merges keys, so only the marker is sent: the dashboard's edits stay."""
         try:
-            self._request(lambda: self.client.update_settings(remark.live.id, {normalize.MARKER_KEY: remark.marker}))
+            self._request(lambda: self.client.update_settings(remark.live.id, {MARKER_KEY: remark.marker}))
         except RouteNotFound:
             self.put_settings = False
             return
@@ -326,13 +266,13 @@ class Executor:
                     except PostizError as exc:
                         self._fail(item.address, item.desired.channel.provider, item.desired.channel.name, exc)
                         continue
-                    self.state.media[sha] = {"id": media.id, "path": media.path}
+                    self.state.record_media(sha, media.id, media.path)
                     self._save()
                     self.reporter.step(f"  uploaded {path.name} (sha256 {sha[:12]}…, not counted)")
 
     def _wire_settings(self, d: DesiredPost) -> dict:
         settings = dict(d.record.settings)
-        settings[normalize.MARKER_KEY] = normalize.marker(self.state.plan, d.address)
+        settings[MARKER_KEY] = normalize.marker(self.state.plan_name, d.address)
         return settings
 
     def _entry(self, item: Create | Update) -> PostEntry | None:
@@ -348,27 +288,19 @@ class Executor:
             entry.post_id, entry.group = item.live.id, item.live.group
         return entry
 
-    def _intent(self, batch: Batch, items: list) -> dict:
-        return {
-            "date": normalize.iso_z(batch.at),
-            "sent_at": normalize.iso_z(datetime.now(UTC)),
-            "entries": [{
-                "address": i.address,
-                "channel_id": i.desired.channel.id,
-                "provider": i.desired.channel.provider,
-                "post_id": i.live.id if isinstance(i, Update) else None,
-                "at": normalize.iso_z(i.desired.record.at),
-                "caption_digest": i.desired.caption_digest,
-                "content": i.desired.record.content,
-                "record": i.desired.record.as_dict(),
-            } for i in items],
-        }
+    def _intent(self, batch: Batch, items: list) -> Intent:
+        return Intent(date=normalize.iso_z(batch.at), sent_at=normalize.iso_z(datetime.now(UTC)), entries=tuple(
+            IntentEntry(address=i.address, channel_id=i.desired.channel.id, provider=i.desired.channel.provider,
+                        post_id=i.live.id if isinstance(i, Update) else None,
+                        at=normalize.iso_z(i.desired.record.at), caption_digest=i.desired.caption_digest,
+                        content=i.desired.record.content, record=i.desired.record)
+            for i in items))
 
-    def _send(self, batch: Batch, intent: dict) -> None:
+    def _send(self, batch: Batch, intent: Intent) -> None:
         items = [i for i in batch.items if self._entry(i) is not None]
         while items:
             if not self._wait_for_budget(items):
-                self._drop_intent(intent)
+                self.state.drop_intent(intent)
                 return
             entries = [self._entry(i) for i in items]
             send = self.client.edit_posts if batch.edit else self.client.create_posts
@@ -387,8 +319,8 @@ class Executor:
                     self._fail(item.address, item.desired.channel.provider, item.desired.channel.name, exc)
                 items = [i for i in items if i not in refused]
                 fresh = self._intent(batch, items)
-                self._drop_intent(intent)
-                self.state.journal.append(fresh)
+                self.state.drop_intent(intent)
+                self.state.add_intents([fresh])
                 intent = fresh
                 continue
             except (UncertainResponse, ServerError) as exc:
@@ -403,10 +335,10 @@ class Executor:
             self.result.counted_used += 1
             self.save_budget()
             self._record(batch, items, answer)
-            self._drop_intent(intent)
+            self.state.drop_intent(intent)
             self._save()
             return
-        self._drop_intent(intent)
+        self.state.drop_intent(intent)
 
     def _wait_for_budget(self, items: list) -> bool:
         budget = self.client.budget
@@ -430,12 +362,6 @@ class Executor:
                 return False
         return True
 
-    def _drop_intent(self, intent: dict) -> None:
-        for i, item in enumerate(self.state.journal):
-            if item is intent:
-                del self.state.journal[i]
-                return
-
     def _refused(self, items: list, exc: ValidationError) -> list:
         """Which entries Postiz refused: by `posts.N.` path, else by channel name/provider."""
         picked: set[int] = set()
@@ -451,7 +377,7 @@ class Executor:
                 return named
         return list(items)
 
-    def _readback(self, at: datetime) -> tuple[list[Live], bool | None]:
+    def _readback(self, at: datetime) -> tuple[list[LivePost], bool | None]:
         return fetch_posts(self.client, at - READBACK_PAD, at + READBACK_PAD)
 
     def _record(self, batch: Batch, items: list, answer: list[tuple[str, str]]) -> None:
@@ -464,18 +390,18 @@ class Executor:
             live = by_id.get(post_id)
             self._own(item, post_id, live)
 
-    def _own(self, item: Create | Update, post_id: str, live: Live | None) -> None:
+    def _own(self, item: Create | Update, post_id: str, live: LivePost | None) -> None:
         d = item.desired
         applied: Record = d.record
         if live is not None:
             applied = d.record.replace(content=live.content)
         previous = self.state.posts.get(item.address)
-        self.state.posts[item.address] = Owned(
-            post_id=post_id,
-            group=live.group if live else (previous.group if previous else None),
-            channel_id=d.channel.id, provider=d.channel.provider, applied=applied,
-            caption_digest=d.caption_digest, state=live.state if live else "QUEUE",
-            release_url=live.release_url if live else None)
+        if live is not None:
+            owned = Owned.from_live(live, applied, caption_digest=d.caption_digest, provider=d.channel.provider)
+        else:  # not read back (a failed GET): the next refresh fills group and state in
+            owned = Owned(post_id=post_id, group=previous.group if previous else None, channel_id=d.channel.id,
+                          provider=d.channel.provider, applied=applied, caption_digest=d.caption_digest)
+        self.state.own(item.address, owned)
         if isinstance(item, Create):
             self.result.added += 1
             self.reporter.step(f"+ {item.address}: created (post {post_id})")
@@ -483,7 +409,7 @@ class Executor:
             self.result.changed += 1
             self.reporter.step(f"~ {item.address}: updated (post {post_id})")
 
-    def _settle_uncertain(self, batch: Batch, items: list, intent: dict, *, answered: bool) -> None:
+    def _settle_uncertain(self, batch: Batch, items: list, intent: Intent, *, answered: bool) -> None:
         """Read back and adopt what the lost request did; leave the rest journaled for the next run."""
         try:
             lives, _ = self._readback(batch.at)
@@ -492,11 +418,11 @@ class Executor:
         if lives is None:
             self.result.uncertain.extend(i.address for i in items)
             return  # the journal stays: the next run reads back before anything else
-        still: list[dict] = []
+        still: list[IntentEntry] = []
         claimed = {o.post_id for o in self.state.posts.values()}
-        matcher = adopt.Matcher(self.state.plan, lives, claimed)
+        matcher = adopt.Matcher(self.state.plan_name, lives, claimed)
         by_id = {lv.id: lv for lv in lives}
-        for item, entry in zip(items, intent["entries"], strict=True):
+        for item, entry in zip(items, intent.entries, strict=True):
             if isinstance(item, Update):
                 live = by_id.get(item.live.id)
                 if live is not None and live.at == item.desired.record.at and live.content == item.desired.record.content:
@@ -513,9 +439,9 @@ class Executor:
                 # within this run; the next run reads back again first.
                 still.append(entry)
                 self.result.uncertain.append(item.address)
-        self._drop_intent(intent)
+        self.state.drop_intent(intent)
         if still:
-            self.state.journal.append({**intent, "entries": still, "unanswered": not answered})
+            self.state.add_intents([intent.keeping(still, unanswered=not answered)])
 
     def _fail(self, address: str, provider: str, channel: str, exc: Exception) -> None:
         message = exc.message if isinstance(exc, PostizError) else str(exc)

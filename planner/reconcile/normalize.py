@@ -1,4 +1,4 @@
-"""Comparable forms of post values, as Postiz stores them (API.md 14.5, 6.2.3).
+"""Comparable forms of post values, as Postiz stores them (docs/postiz-api.md §12, §8.4).
 
 A diff compares what Postiz *keeps*, not what we send: content after its HTML
 sanitising, instants rather than strings, settings without the keys the server
@@ -8,11 +8,12 @@ or we add (`__type`, our ownership marker).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from datetime import UTC, datetime
 
 import nh3
+
+from planner.postiz.models import MARKER_KEY
 
 # Postiz runs DOMPurify with this allow-list (libraries/helpers/.../sanitize.post.content.ts);
 # its attribute list holds for every tag, and DOMPurify adds any data-*/aria-* attribute.
@@ -46,7 +47,6 @@ def _keep_attribute(tag: str, name: str, value: str) -> str | None:
     return None
 
 
-MARKER_KEY = "cliper_sched"  # no `plug-`, no provider DTO field name (API.md 14.2)
 SERVER_KEYS = {"__type", MARKER_KEY}
 
 
@@ -64,10 +64,7 @@ def content(text: str | None) -> str:
 def instant(value: datetime | str) -> datetime:
     """An aware UTC datetime; strings without a zone are UTC, as Postiz reads them."""
     if isinstance(value, str):
-        text = value.strip()
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        value = datetime.fromisoformat(text)
+        value = datetime.fromisoformat(value.strip())  # 3.11 reads a trailing Z
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
@@ -78,41 +75,13 @@ def iso_z(value: datetime) -> str:
     return instant(value).strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant(value).microsecond // 1000:03d}Z"
 
 
-def settings(value: dict | str | None) -> dict:
-    """Settings minus server-added and marker keys; a JSON string is parsed first."""
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value) if value else {}
-        except ValueError:
-            return {}
-    if not isinstance(value, dict):
-        return {}
-    return {k: v for k, v in value.items() if k not in SERVER_KEYS}
-
-
-def marker_of(raw_settings: dict | str | None) -> str | None:
-    """Our ownership marker in a live post's settings, if any."""
-    if isinstance(raw_settings, str):
-        try:
-            raw_settings = json.loads(raw_settings) if raw_settings else {}
-        except ValueError:
-            return None
-    if isinstance(raw_settings, dict):
-        mark = raw_settings.get(MARKER_KEY)
-        return mark if isinstance(mark, str) else None
-    return None
+def settings(value: dict | None) -> dict:
+    """Settings minus server-added and marker keys (the client decoded them already)."""
+    return {k: v for k, v in (value or {}).items() if k not in SERVER_KEYS}
 
 
 def marker(plan_name: str, address: str) -> str:
     return f"{plan_name}/{address}"
-
-
-def digest(record: dict) -> str:
-    """Stable digest of a comparable record (sorted-key JSON)."""
-    blob = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 def text_digest(text: str) -> str:

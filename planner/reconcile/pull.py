@@ -31,11 +31,11 @@ from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
-from planner.docload import parse_yaml
 from planner.errors import UserError
 from planner.fsutil import atomic_write_text
-from planner.reconcile.diff import Drift
+from planner.reconcile.changes import Drift
 from planner.reconcile.records import Record
+from planner.yamldoc import parse_yaml
 
 
 @dataclass

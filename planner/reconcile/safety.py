@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from planner.errors import Problem, UserError
-from planner.reconcile.diff import Plan
+from planner.reconcile.changes import ChangeSet
 
 # octoDNS-style: refuse to delete more than this share of what the plan owns...
 MASS_DELETE_SHARE = 0.30
@@ -13,8 +13,8 @@ MASS_DELETE_SHARE = 0.30
 MASS_DELETE_MIN = 5
 
 
-def check(plan: Plan, *, plan_file: str | None, allow_mass_delete: bool = False,
-          allow_past: bool = False, now: datetime | None = None) -> None:
+def check(plan: ChangeSet, *, plan_file: str | None, now: datetime, allow_mass_delete: bool = False,
+          allow_past: bool = False) -> None:
     problems: list[Problem] = []
     deletes = len(plan.deletes)
     if (not allow_mass_delete and deletes >= MASS_DELETE_MIN and plan.owned_count
@@ -25,7 +25,6 @@ def check(plan: Plan, *, plan_file: str | None, allow_mass_delete: bool = False,
             file=plan_file,
             hint="check that the plan file is the one you meant; if the deletions are intended, "
             "re-run with --allow-mass-delete"))
-    now = now or datetime.now(UTC)
     past = [c for c in plan.creates if c.desired.record.at <= now]
     # Any edit through POST /posts re-queues the post: at a past time, it publishes at once.
     past += [u for u in plan.updates if u.desired.record.at <= now and not u.settings_only]

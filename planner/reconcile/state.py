@@ -20,11 +20,13 @@ from pathlib import Path
 
 import filelock
 
-from planner.docload import schema_errors
 from planner.errors import UserError, write_failed
 from planner.fsutil import atomic_write_text, check_writable, remove_stale_temps
-from planner.reconcile import budgetcache, hooks
+from planner.postiz.models import LivePost
+from planner.reconcile import budgetcache, crashpoints
+from planner.reconcile.journal import Intent
 from planner.reconcile.records import Record
+from planner.schema import schema_errors
 
 VERSION = 1
 
@@ -67,6 +69,14 @@ class Owned:
         return data
 
     @classmethod
+    def from_live(cls, live: LivePost, applied: Record, *, caption_digest: str | None,
+                  provider: str | None = None) -> Owned:
+        """Ownership of `live`, with `applied` as what we last applied to it."""
+        return cls(post_id=live.id, group=live.group, channel_id=live.channel_id,
+                   provider=provider or live.provider, applied=applied, caption_digest=caption_digest,
+                   state=live.state, release_url=live.release_url)
+
+    @classmethod
     def from_dict(cls, data: dict) -> Owned:
         return cls(
             post_id=data["post_id"],
@@ -82,23 +92,53 @@ class Owned:
 
 @dataclass
 class State:
+    """The state of one plan. Only the orchestrator and the executor change it,
+    through the methods below; every other step returns values."""
+
     path: Path
-    plan: str
+    plan_name: str
     api_url: str | None = None
     posts: dict[str, Owned] = field(default_factory=dict)  # address -> Owned
     media: dict[str, dict] = field(default_factory=dict)  # sha256 -> {id, path}
-    # Counted requests sent but not yet confirmed (crash safety): each
-    # {"date", "entries": [{"address", "channel_id", "post_id"?, "at", "caption_digest"}]}
-    journal: list[dict] = field(default_factory=list)
+    # Counted requests sent but not yet confirmed (crash safety), planner/reconcile/journal.py.
+    journal: list[Intent] = field(default_factory=list)
+
+    # -- changes -------------------------------------------------------------------
+
+    def own(self, address: str, owned: Owned) -> None:
+        self.posts[address] = owned
+
+    def forget(self, address: str) -> None:
+        self.posts.pop(address, None)
+
+    def record_media(self, sha256: str, media_id: str, path: str) -> None:
+        self.media[sha256] = {"id": media_id, "path": path}
+
+    def add_intents(self, intents: list[Intent]) -> None:
+        self.journal.extend(intents)
+
+    def drop_intent(self, intent: Intent) -> None:
+        for i, item in enumerate(self.journal):
+            if item is intent:
+                del self.journal[i]
+                return
+
+    def replace_journal(self, intents: list[Intent]) -> None:
+        self.journal = list(intents)
+
+    def replace_posts(self, posts: dict[str, Owned]) -> None:
+        self.posts = dict(posts)
+
+    # -- file ----------------------------------------------------------------------
 
     def as_dict(self) -> dict:
         return {
             "version": VERSION,
-            "plan": self.plan,
+            "plan": self.plan_name,
             "api_url": self.api_url,
             "posts": {a: o.as_dict() for a, o in self.posts.items()},
             "media": self.media,
-            "journal": self.journal,
+            "journal": [intent.as_dict() for intent in self.journal],
         }
 
     def dumps(self) -> str:
@@ -111,16 +151,16 @@ class State:
                 return  # unchanged: a no-op apply leaves the file alone
         except OSError:
             pass
-        hooks.point("before-state-write")
+        crashpoints.reached("before-state-write")
         try:
             atomic_write_text(self.path, text)
         except OSError as exc:
             # Like a crash before the write: the journal written before each request
             # lets the next run settle whatever this one did in Postiz.
             raise write_failed(str(self.path), "the state file", exc,
-                               "the file keeps its last complete version and the next run reads "
+                               "it still holds its last complete version, and the next run reads "
                                "Postiz back first, so nothing is sent twice") from None
-        hooks.point("after-state-write")
+        crashpoints.reached("after-state-write")
 
     def check_writable(self) -> None:
         """Refuse before anything changes in Postiz when this file could not record it."""
@@ -129,15 +169,12 @@ class State:
         except OSError as exc:
             raise write_failed(str(self.path), "the state file", exc, "nothing was changed in Postiz") from None
 
-    def by_post_id(self) -> dict[str, str]:
-        return {o.post_id: a for a, o in self.posts.items()}
-
 
 def load(path: Path, plan_name: str, *, api_url: str | None = None) -> State:
     """Read the state of plan `plan_name`; a missing file is an empty state."""
     path = Path(path)
     if not path.exists():
-        return State(path=path, plan=plan_name, api_url=api_url)
+        return State(path=path, plan_name=plan_name, api_url=api_url)
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
@@ -176,11 +213,11 @@ def load(path: Path, plan_name: str, *, api_url: str | None = None) -> State:
         )
     return State(
         path=path,
-        plan=plan_name,
+        plan_name=plan_name,
         api_url=data.get("api_url") or api_url,
         posts={a: Owned.from_dict(o) for a, o in data.get("posts", {}).items()},
         media=dict(data.get("media", {})),
-        journal=list(data.get("journal", [])),
+        journal=[Intent.from_dict(intent) for intent in data.get("journal", [])],
     )
 
 

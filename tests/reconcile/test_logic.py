@@ -7,16 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from planner.commands import views
 from planner.errors import UserError
-from planner.reconcile import diff, normalize, safety, views
+from planner.postiz.models import Channel, LivePost
+from planner.reconcile import changes, diff, normalize, safety
 from planner.reconcile.adopt import Entry
-from planner.reconcile.desired import ChannelInfo, DesiredPost
+from planner.reconcile.desired import DesiredPost
 from planner.reconcile.records import Record
-from planner.reconcile.refresh import Live
 from planner.reconcile.state import Owned, State, load
 
 T0 = datetime(2031, 3, 1, 14, 0, tzinfo=UTC)
-X = ChannelInfo("ch-x", "x-main", "x")
+X = Channel("ch-x", "x-main", "x")
 
 
 def desired(at=T0, caption="hello", settings=None, key="clip-01") -> DesiredPost:
@@ -28,12 +29,15 @@ def owned(rec: Record, caption="hello") -> Owned:
     return Owned("p1", "ch-x", "x", rec, group="g1", caption_digest=normalize.text_digest(caption))
 
 
-def live(rec: Record, state="QUEUE", settings=True) -> Live:
+def live(rec: Record, state="QUEUE", settings=True) -> LivePost:
     raw = {"__type": "x", **rec.settings, "cliper_sched": "ep12/clip-01@x-main"} if settings else None
-    return Live("p1", "g2", "ch-x", "x", rec.at, rec.content, state, None, raw)
+    return LivePost(id="p1", content=rec.content, publish_date=rec.at, release_url=None, release_id=None,
+                    state=state, interval_in_days=None, group="g2", creation_method=None, settings=raw,
+                    integration_id="ch-x", provider="x", channel_name="x-main")
 
 
 def classify(d, o, lv, **kw):
+    kw.setdefault("now", T0 - timedelta(days=1))
     return diff.compute([Entry(d.address if d else "clip-01@x-main", d, o, lv)], **kw)
 
 
@@ -116,25 +120,25 @@ def test_without_listed_settings_state_stands_in():
     assert not plan.has_changes and not plan.drifts
 
 
-def _plan_with(deletes: int, owned_count: int) -> diff.Plan:
+def _plan_with(deletes: int, owned_count: int) -> changes.ChangeSet:
     rec = desired().record
-    p = diff.Plan(owned_count=owned_count)
-    p.deletes = [diff.Delete(f"c{i}@x-main", owned(rec), live(rec)) for i in range(deletes)]
+    p = changes.ChangeSet(owned_count=owned_count)
+    p.deletes = [changes.Delete(f"c{i}@x-main", owned(rec), live(rec)) for i in range(deletes)]
     return p
 
 
 def test_mass_delete_guard():
     with pytest.raises(UserError, match="--allow-mass-delete"):
-        safety.check(_plan_with(5, 10), plan_file="p.yaml")
-    safety.check(_plan_with(5, 10), plan_file="p.yaml", allow_mass_delete=True)
-    safety.check(_plan_with(4, 4), plan_file="p.yaml")  # a handful is not "mass"
-    safety.check(_plan_with(5, 20), plan_file="p.yaml")  # 25%
+        safety.check(_plan_with(5, 10), plan_file="p.yaml", now=T0)
+    safety.check(_plan_with(5, 10), plan_file="p.yaml", now=T0, allow_mass_delete=True)
+    safety.check(_plan_with(4, 4), plan_file="p.yaml", now=T0)  # a handful is not "mass"
+    safety.check(_plan_with(5, 20), plan_file="p.yaml", now=T0)  # 25%
 
 
 def test_past_guard_names_the_post():
-    p = diff.Plan(creates=[diff.Create("clip-01@x-main", desired(at=datetime(2020, 1, 1, tzinfo=UTC)))])
+    p = changes.ChangeSet(creates=[changes.Create("clip-01@x-main", desired(at=datetime(2020, 1, 1, tzinfo=UTC)))])
     with pytest.raises(UserError, match="clip-01@x-main: time .* is in the past") as err:
-        safety.check(p, plan_file="p.yaml")
+        safety.check(p, plan_file="p.yaml", now=T0)
     assert "--allow-past" in err.value.render()
 
 
@@ -153,7 +157,7 @@ def test_human_and_json_views_render_one_plan():
 
 def test_state_file_round_trips_sorted_and_without_secrets(tmp_path):
     path = tmp_path / "ep12.state.json"
-    st = State(path=path, plan="ep12", api_url="http://127.0.0.1:1/api")
+    st = State(path=path, plan_name="ep12", api_url="http://127.0.0.1:1/api")
     st.posts["clip-01@x-main"] = owned(desired().record)
     st.save()
     text = path.read_text()
@@ -175,10 +179,10 @@ def test_state_file_errors_say_where_and_what_to_do(tmp_path):
 
 def test_long_note_lists_say_how_many_more_and_keep_their_hint():
     """A 25-post ERROR list must neither flood the terminal nor hide posts silently."""
-    notes = [diff.Note(f"clip-{i:02d}@x-main", "error", "Postiz failed to publish this post", "reconnect the channel")
+    notes = [changes.Note(f"clip-{i:02d}@x-main", "error", "Postiz failed to publish this post", "reconnect the channel")
              for i in range(25)]
-    notes += [diff.Note(f"clip-{i:02d}@tiktok-main", "adopted", "found in Postiz by marker") for i in range(22)]
-    text = views.render(diff.Plan(notes=notes))
+    notes += [changes.Note(f"clip-{i:02d}@tiktok-main", "adopted", "found in Postiz by marker") for i in range(22)]
+    text = views.render(changes.ChangeSet(notes=notes))
     assert "clip-19@x-main" in text and "clip-20@x-main" not in text
     assert "… and 5 more" in text and "… and 2 more" in text
     assert text.count("hint: reconnect the channel") == 1

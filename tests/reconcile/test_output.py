@@ -42,9 +42,9 @@ def test_budget_line_names_the_real_limit_and_whether_it_is_assumed(sandbox_fact
 def test_a_new_rate_limit_flag_replaces_an_earlier_runs_assumption(tmp_path, monkeypatch):
     from datetime import UTC, datetime, timedelta
 
+    from planner.commands.options import setup_budget
     from planner.postiz.budget import RateBudget
     from planner.reconcile import budgetcache
-    from planner.reconcile.cliopts import setup_budget
 
     monkeypatch.setenv("CLIPER_SCHED_CACHE_DIR", str(tmp_path))
     earlier = RateBudget(30)  # an earlier run assumed 30/h and spent 2 (no counted answer seen)

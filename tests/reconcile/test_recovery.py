@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from support.cli import run_crashing
 from support.reconcile_helpers import run, run_subprocess
 
 
@@ -82,7 +83,7 @@ def test_faults_on_create_converge(sandbox, plan, fault, monkeypatch):
 @pytest.mark.parametrize("point", ["before-request:2", "before-request:4", "after-request:4",
                                    "after-request:5", "before-state-write:4", "after-state-write:3"])
 def test_kill_9_at_any_point_converges(sandbox, plan, point):
-    crashed = run_subprocess("apply", str(plan), "--auto-approve", env={"CLIPER_SCHED_TEST_KILL_AT": point})
+    crashed = run_crashing(point, "apply", str(plan), "--auto-approve")
     assert crashed.returncode == -9, crashed.stdout + crashed.stderr
     again = run_subprocess("apply", str(plan), "--auto-approve")
     assert again.returncode == 0, again.stdout + again.stderr
@@ -96,7 +97,7 @@ def test_kill_9_during_edits_and_deletes_converges(sandbox_main, plan, point):
     plan.doc["posts"][0]["caption"] = "edited caption"   # one counted edit request
     del plan.doc["posts"][2]                             # two uncounted deletes
     plan.save()
-    crashed = run_subprocess("apply", str(plan), "--auto-approve", env={"CLIPER_SCHED_TEST_KILL_AT": point})
+    crashed = run_crashing(point, "apply", str(plan), "--auto-approve")
     assert crashed.returncode == -9
     again = run_subprocess("apply", str(plan), "--auto-approve")
     assert again.returncode == 0, again.stdout + again.stderr

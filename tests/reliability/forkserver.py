@@ -12,7 +12,9 @@ so forking is safe. Test-only knobs, read by the child before it runs the CLI:
 - FORKRUN_MEMORY_MB=N: let the run's address space grow by at most N MB (and
   its CPU time to 30 s), so an input that explodes in memory fails that run
   instead of the machine;
-- FORKRUN_COUNT_POINTS=FILE: count every kill-hook point reached and write the
+- FORKRUN_KILL_AT=KIND:N: SIGKILL at the N-th time a crash point of that kind
+  is reached (planner/reconcile/crashpoints.py);
+- FORKRUN_COUNT_POINTS=FILE: count every crash point reached and write the
   counts to FILE as JSON when the run ends (how many boundaries an apply has).
 """
 
@@ -38,16 +40,17 @@ def _install_knobs() -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (30, 31))
     from planner import fsutil
 
-    if os.environ.get("FORKRUN_COUNT_POINTS"):
-        from planner.reconcile import hooks
+    kill_at = os.environ.get("FORKRUN_KILL_AT", "")
+    target, _, nth = kill_at.partition(":")
+    if kill_at or os.environ.get("FORKRUN_COUNT_POINTS"):
+        from planner.reconcile import crashpoints
 
-        real_point = hooks.point
-
-        def counting(name: str) -> None:
+        def listener(name: str) -> None:
             _COUNTS[name] = _COUNTS.get(name, 0) + 1
-            real_point(name)
+            if name == target and _COUNTS[name] == int(nth or 1):
+                os.kill(os.getpid(), signal.SIGKILL)
 
-        hooks.point = counting
+        crashpoints.install(listener)
     if os.environ.get("FORKRUN_KILL_MID_STATE_WRITE"):
         nth = int(os.environ["FORKRUN_KILL_MID_STATE_WRITE"])
         real = fsutil.atomic_write_bytes

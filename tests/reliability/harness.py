@@ -21,7 +21,8 @@ import yaml
 from reliability.figures import record
 
 from planner.planfile import load_plan
-from planner.reconcile.normalize import MARKER_KEY, content, instant
+from planner.postiz.models import MARKER_KEY
+from planner.reconcile.normalize import content, instant
 from support.cli import argv as cliper_sched
 
 HERE = Path(__file__).resolve().parent

@@ -155,7 +155,7 @@ def test_lost_state_file_is_rebuilt_without_duplicates(project_factory, compat):
 
 def test_lost_state_file_mid_run(project_factory, compat):
     project = project_factory(compat)
-    crashed = project.apply(CLIPER_SCHED_TEST_KILL_AT="after-request:80")
+    crashed = project.apply(FORKRUN_KILL_AT="after-request:80")
     assert crashed.killed, crashed.text
     project.state_path.unlink()
     again = project.apply(**SETTLE)

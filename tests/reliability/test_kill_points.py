@@ -2,7 +2,7 @@
 
 The apply of a 60-clip, 3-channel plan makes 120 mutating requests (60 uploads,
 60 creates of 3 posts each) and about as many state writes. The kill hook
-(`CLIPER_SCHED_TEST_KILL_AT`, planner/reconcile/hooks.py) stops the process at
+(`FORKRUN_KILL_AT`, planner/reconcile/crashpoints.py) stops the process at
 the n-th `before-request`, `after-request`, `before-state-write` or
 `after-state-write`; the fork server adds "half-way through writing the state
 file". Each kind runs as a chain: every run is a recovery of the previous
@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
 
 import pytest
 from reliability.figures import record
@@ -44,7 +46,7 @@ def _fingerprint(project: Project, rows: list[dict]) -> tuple:
 def _kill_env(kind: str, n: int) -> dict:
     if kind == "mid-state-write":
         return {"FORKRUN_KILL_MID_STATE_WRITE": str(n)}
-    return {"CLIPER_SCHED_TEST_KILL_AT": f"{kind}:{n}"}
+    return {"FORKRUN_KILL_AT": f"{kind}:{n}"}
 
 
 def boundaries(project: Project) -> dict[str, int]:
@@ -130,7 +132,7 @@ def test_sigkill_at_every_boundary_of_a_long_apply(project_factory, compat, kind
                                    "before-state-write:110"])
 def test_one_kill_then_a_plain_rerun_converges(project_factory, point):
     project = project_factory("main")
-    crashed = project.apply(CLIPER_SCHED_TEST_KILL_AT=point)
+    crashed = project.apply(FORKRUN_KILL_AT=point)
     assert crashed.killed, crashed.text
     assert duplicates(project.box) == []
     again = project.apply()  # no knob: a user's plain re-run, at the real settle time
@@ -139,19 +141,31 @@ def test_one_kill_then_a_plain_rerun_converges(project_factory, point):
     record("kill_points")
 
 
-def test_a_real_kill_9_of_python_m_planner(project_factory):
-    """The same, without the fork server: `cliper-sched apply` killed for real."""
+def test_a_real_kill_9_of_the_installed_command_mid_request(project_factory):
+    """The same, without the fork server or any crash point: the installed `cliper-sched
+    apply`, SIGKILLed from outside while one of its creates is still in flight."""
     project = project_factory("v2.23.0")
     env = {**project.env, "POSTIZ_API_URL": project.box.api_url, "POSTIZ_API_KEY": project.box.api_key}
     cmd = [*cliper_sched(), "apply", str(project.plan), "--auto-approve", "--rate-limit", "100000/h"]
-    crashed = subprocess.run(cmd, env={**env, "CLIPER_SCHED_TEST_KILL_AT": "after-request:75"},
-                             capture_output=True, text=True, cwd=str(REPO), timeout=120)
-    assert crashed.returncode == -9, crashed.stdout + crashed.stderr
-    again = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(REPO), timeout=120)
+    # The 20th create is held by the server for a while: kill the client meanwhile.
+    project.box.fault(method="POST", path="/public/v1/posts", nth=20, action="delay", seconds=3)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(REPO))
+    try:
+        deadline = time.monotonic() + 120
+        while project.box.control("GET", "ratelimit")["hits"] < 20 and time.monotonic() < deadline:
+            assert proc.poll() is None, "apply ended before the 20th create"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert proc.returncode == -9
+    time.sleep(3.5)  # the held create lands (or not) before the plain re-run reads back
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(REPO), timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
+    assert duplicates(project.box) == []
     assert_converged(project)
     record("kill_points")
-    assert os.environ.get("CLIPER_SCHED_TEST_KILL_AT") is None
 
 
 def test_no_half_written_temp_file_is_left_beside_the_plan_after_recovery(project_factory):

@@ -127,3 +127,11 @@ def run_on_terminal(*args, input: str = "", timeout: float = 120) -> Result:
             os.close(slave)
         os.close(master)
     return Result(proc.returncode, out, err)
+
+
+def run_crashing(point: str, *args, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """The installed `cliper-sched ARGS`, SIGKILLed the N-th time it reaches crash point KIND:N."""
+    python = Path(argv()[0]).with_name("python")
+    return subprocess.run([str(python), str(Path(__file__).with_name("crash_run.py")), point, *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+                          preexec_fn=ctrl_c_enabled)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
+import click
+
 from planner.reconcile import normalize
-from planner.reconcile.diff import Plan
+from planner.reconcile.changes import ChangeSet
+from planner.reconcile.executor import Result
 from planner.term import paint
 
 SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
@@ -75,7 +78,7 @@ def _change(path: str, old: Any, new: Any, tz: tzinfo | None) -> str:
     return f"{_value(path, old, tz)} → {_value(path, new, tz)}"
 
 
-def render(plan: Plan, *, tz: tzinfo | None = None, counted: int | None = None,
+def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = None,
            eta: str | None = None, stream=None) -> str:
     """The Terraform-style text `diff` prints and `apply` shows before asking."""
     lines: list[str] = []
@@ -153,7 +156,7 @@ def render(plan: Plan, *, tz: tzinfo | None = None, counted: int | None = None,
     return "\n".join(lines)
 
 
-def data(plan: Plan, *, counted: int | None = None, eta_seconds: float | None = None,
+def data(plan: ChangeSet, *, counted: int | None = None, eta_seconds: float | None = None,
          rate_limit: dict | None = None) -> dict:
     """The same plan as JSON-ready data (`--json`); shape: schemas/changes.schema.json."""
     return {
@@ -180,5 +183,34 @@ def duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-def local_time(when: datetime, tz: tzinfo | None = None) -> str:
-    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+def apply_summary(result: Result, plan_file: str, had_changes: bool) -> None:
+    """The end of an apply: what was done, what stopped it, what to do next."""
+    counts = f"{result.added} added, {result.changed} changed, {result.destroyed} destroyed."
+    if result.stopped_until is not None:
+        when = result.stopped_until.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+        click.echo("")
+        stop = ("Interrupted while waiting for the rate-limit budget." if result.interrupted
+                else "Stopped: the rate-limit budget is spent.")
+        click.echo(paint(stop, "yellow", True))
+        click.echo(f"  Done so far: {counts} (recorded in the state file; nothing will be repeated)")
+        click.echo(f"  Remaining: {len(result.remaining)} post(s), e.g. {', '.join(result.remaining[:5])}")
+        click.echo(f"  Re-run `cliper-sched apply {plan_file}` after {when} to finish "
+                   "(or use --wait to let it wait).")
+    if result.failures:
+        click.echo("")
+        click.echo(paint(f"Postiz refused {len(result.failures)} post(s):", "red", True))
+        for f in result.failures:
+            click.echo(f"  {f.address} ({f.provider} channel {f.channel!r}): {f.message}")
+        click.echo("  Fix these in the plan (or the channel in Postiz) and apply again; the others were applied.")
+    if result.uncertain:
+        click.echo("")
+        click.echo(paint(f"{len(result.uncertain)} post(s) got no clear answer from Postiz:", "yellow", True))
+        for address in result.uncertain:
+            click.echo(f"  {address}")
+        click.echo("  They are journaled: the next apply reads Postiz back first and never sends them twice.")
+    if result.stopped_until is None and not result.failures and not result.uncertain:
+        if had_changes:
+            click.echo("")
+            click.echo(paint(f"Apply complete! {counts}", "green", True))
+    elif result.added or result.changed or result.destroyed:
+        click.echo(f"\nApplied: {counts}")

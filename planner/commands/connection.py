@@ -1,4 +1,4 @@
-"""`@postiz_options`: the connection flags every Postiz-facing command shares.
+"""`@postiz_options`: the connection flags every Postiz-facing command shares (click glue).
 
     @click.command()
     @postiz_options

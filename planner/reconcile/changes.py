@@ -1,0 +1,132 @@
+"""Changes as values (octoDNS `record/change.py`): Create, Update, Delete, Drift,
+and the ChangeSet that holds them for one plan. `diff.compute` makes them;
+safety, cost, the executor and the views read them. Nothing here acts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from planner.postiz.models import LivePost
+from planner.reconcile.desired import DesiredPost
+from planner.reconcile.records import FieldChange
+from planner.reconcile.state import Owned
+
+
+@dataclass
+class Create:
+    address: str
+    desired: DesiredPost
+    reason: str = "new in the plan"  # or "deleted in Postiz, restored (--overwrite-drift)"
+    kind = "create"
+
+    def data(self) -> dict:
+        return {"action": "create", "address": self.address, "channel": self.desired.channel.name,
+                "provider": self.desired.channel.provider, "reason": self.reason,
+                "new": self.desired.record.as_dict()}
+
+
+@dataclass
+class Update:
+    address: str
+    desired: DesiredPost
+    owned: Owned
+    live: LivePost
+    fields: list[FieldChange]
+    reason: str = "changed in the plan"
+    kind = "update"
+
+    @property
+    def settings_only(self) -> bool:
+        """Only settings keys added or changed: PUT /posts/:id/settings (uncounted) can do it."""
+        return all(f.path.startswith("settings.") and f.new is not None for f in self.fields)
+
+    def data(self) -> dict:
+        return {"action": "update", "address": self.address, "post_id": self.live.id,
+                "channel": self.desired.channel.name, "provider": self.desired.channel.provider,
+                "reason": self.reason, "fields": [f.as_dict() for f in self.fields]}
+
+
+@dataclass
+class Delete:
+    address: str
+    owned: Owned
+    live: LivePost
+    reason: str = "no longer in the plan"
+    kind = "delete"
+
+    def data(self) -> dict:
+        return {"action": "delete", "address": self.address, "post_id": self.live.id,
+                "reason": self.reason, "old": self.owned.applied.as_dict()}
+
+
+@dataclass
+class Drift:
+    """A dashboard change since the last apply. Kept unless --overwrite-drift."""
+
+    address: str
+    how: str  # "moved" | "edited" | "settings" | "deleted" | "published"
+    fields: list[FieldChange]  # applied -> live
+    live: LivePost | None
+    owned: Owned
+    restored: bool = False  # --overwrite-drift: a Create/Update restores the plan's version
+    plan_also_changes: bool = False
+
+    def data(self) -> dict:
+        return {"address": self.address, "how": self.how, "fields": [f.as_dict() for f in self.fields],
+                "post_id": self.live.id if self.live else self.owned.post_id,
+                "release_url": self.live.release_url if self.live else None,
+                "action": "restore" if self.restored else "keep",
+                "plan_also_changes": self.plan_also_changes}
+
+
+@dataclass
+class Remark:
+    """An owned, scheduled post whose ownership marker is gone from its settings (saving
+    it in the Postiz dashboard drops unknown keys). Apply puts the marker back through the
+    uncounted `PUT /posts/:id/settings`, which merges keys and keeps the dashboard's edits,
+    so a lost state file can still be rebuilt by marker."""
+
+    address: str
+    live: LivePost
+    marker: str
+
+
+@dataclass
+class Note:
+    """Something to show that is not a change: published history, ERROR posts, adoptions."""
+
+    address: str
+    kind: str  # "published" | "error" | "adopted" | "forgotten" | "collision"
+    message: str
+    hint: str | None = None
+
+    def data(self) -> dict:
+        return {"address": self.address, "kind": self.kind, "message": self.message, "hint": self.hint}
+
+
+@dataclass
+class ChangeSet:
+    """The changes for one plan, sorted by address; safety, cost and views read this."""
+
+    creates: list[Create] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    deletes: list[Delete] = field(default_factory=list)
+    drifts: list[Drift] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    noops: int = 0
+    owned_count: int = 0  # posts the plan owns before this apply (mass-delete threshold)
+    state_refresh: dict[str, Owned] = field(default_factory=dict)  # silent state updates
+    forget: list[str] = field(default_factory=list)  # state entries whose post is gone for good
+    remarks: list[Remark] = field(default_factory=list)  # markers to put back (uncounted, not a change)
+
+    @property
+    def changes(self) -> list:
+        return [*self.creates, *self.updates, *self.deletes]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.creates or self.updates or self.deletes)
+
+    def counts(self) -> dict:
+        return {"add": len(self.creates), "change": len(self.updates), "destroy": len(self.deletes)}

@@ -1,0 +1,148 @@
+"""The crash journal: counted requests sent but not yet confirmed.
+
+Before the executor sends `POST /posts` it records an `Intent` per request
+in the state file; after the answer it drops it. An intent still there at
+the start of a run means a crash, a lost answer or a timeout: `resolve` reads
+Postiz back and says which posts did land (adopt them: never send twice) and
+which did not (create them again, once an unanswered request has had time to
+land). The state file stores intents as plain JSON (schemas/state.schema.json).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from planner.errors import UserError
+from planner.postiz.models import LivePost
+from planner.reconcile import normalize
+from planner.reconcile.records import Record
+
+# A request that got no answer may still be carried out a little later (a slow
+# server): its posts are not re-created until this long after it was sent.
+# CLIPER_SCHED_SETTLE_SECONDS tunes it (README, "Connecting to Postiz").
+SETTLE_ENV = "CLIPER_SCHED_SETTLE_SECONDS"
+SETTLE_SECONDS = 120.0
+
+
+def settle_seconds() -> float:
+    try:
+        return max(0.0, float(os.environ.get(SETTLE_ENV) or SETTLE_SECONDS))
+    except ValueError:
+        raise UserError(f"{SETTLE_ENV}={os.environ[SETTLE_ENV]!r} is not a number of seconds",
+                        hint=f"unset it to use the default ({SETTLE_SECONDS:.0f} s)") from None
+
+
+@dataclass(frozen=True)
+class IntentEntry:
+    """One post in a journaled request."""
+
+    address: str
+    channel_id: str
+    at: str  # UTC, as sent
+    caption_digest: str
+    provider: str = ""
+    post_id: str | None = None  # an edit: the post keeps its id
+    content: str = ""
+    record: Record | None = None  # what was sent, as the state records "applied"
+
+    def as_dict(self) -> dict:
+        data = {"address": self.address, "channel_id": self.channel_id, "provider": self.provider,
+                "post_id": self.post_id, "at": self.at, "caption_digest": self.caption_digest,
+                "content": self.content}
+        if self.record is not None:
+            data["record"] = self.record.as_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IntentEntry:
+        return cls(address=data["address"], channel_id=data["channel_id"], at=data["at"],
+                   caption_digest=data["caption_digest"], provider=data.get("provider") or "",
+                   post_id=data.get("post_id"), content=data.get("content", ""),
+                   record=Record.from_dict(data["record"]) if "record" in data else None)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One counted request: its date, when it was sent, and the posts in it."""
+
+    date: str
+    entries: tuple[IntentEntry, ...]
+    sent_at: str | None = None
+    unanswered: bool = False  # sent, never answered: it may still land
+
+    def as_dict(self) -> dict:
+        data: dict = {"date": self.date, "entries": [e.as_dict() for e in self.entries]}
+        if self.sent_at is not None:
+            data["sent_at"] = self.sent_at
+        if self.unanswered:
+            data["unanswered"] = True
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Intent:
+        return cls(date=data["date"], entries=tuple(IntentEntry.from_dict(e) for e in data.get("entries", [])),
+                   sent_at=data.get("sent_at"), unanswered=bool(data.get("unanswered")))
+
+    def keeping(self, entries, *, unanswered: bool | None = None) -> Intent:
+        return replace(self, entries=tuple(entries),
+                       unanswered=self.unanswered if unanswered is None else unanswered)
+
+
+def pending_addresses(journal: list[Intent]) -> set[str]:
+    return {e.address for intent in journal for e in intent.entries}
+
+
+def pending_times(journal: list[Intent]) -> list[datetime]:
+    return [normalize.instant(e.at) for intent in journal for e in intent.entries]
+
+
+@dataclass
+class Landed:
+    """A journaled create that did reach Postiz: the post to adopt."""
+
+    entry: IntentEntry
+    live: LivePost
+
+
+@dataclass
+class Resolution:
+    landed: list[Landed] = field(default_factory=list)
+    kept: list[Intent] = field(default_factory=list)  # still unresolved: the journal after this run's refresh
+    notes: list[str] = field(default_factory=list)
+    wait: float = 0.0  # seconds before the kept intents may be trusted as "never happened"
+
+
+def resolve(journal: list[Intent], owned_addresses: set[str], find, *, now: datetime,
+            settle: float) -> Resolution:
+    """Settle intents left by a crash or an unanswered request, by reading back.
+
+    `find(entry) -> LivePost | None` looks the entry's post up among the live posts
+    (marker, or channel + instant + content), claiming what it returns.
+    """
+    out = Resolution()
+    for intent in journal:
+        young: list[IntentEntry] = []
+        # Only a request that was sent and never answered can still land later; one
+        # interrupted by a crash of this process was answered or never sent.
+        sent = intent.sent_at if intent.unanswered else None
+        age = (now - normalize.instant(sent)).total_seconds() if sent else settle
+        for entry in intent.entries:
+            if entry.post_id or entry.address in owned_addresses:
+                continue  # an edit keeps its id: the diff sees whether it took effect
+            live = find(entry)
+            if live is None:
+                if age < settle:
+                    young.append(entry)
+                    out.wait = max(out.wait, settle - age)
+                else:
+                    out.notes.append(f"{entry.address}: the interrupted create did not reach Postiz; "
+                                     "it will be created")
+                continue
+            out.landed.append(Landed(entry, live))
+            out.notes.append(f"{entry.address}: the interrupted create did reach Postiz (post {live.id}); "
+                             "adopted, not re-sent")
+        if young:
+            out.kept.append(intent.keeping(young))
+    return out
