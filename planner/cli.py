@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from planner import __version__
+from planner import __version__, logs
 from planner.errors import EXIT_ERROR, EXIT_INTERRUPTED, CliperError
 from planner.term import use_color
 
@@ -33,6 +33,24 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 ORDER = list(COMMANDS)
 
+VERBOSITY = "cliper_sched.verbosity"  # ctx.meta key: the -v count so far
+VERBOSE_HELP = ("Log each request to Postiz on stderr (method, path, status, time, rate limit); "
+                "-vv adds debug detail. The API key is never logged. [env CLIPER_SCHED_LOG=info|debug]")
+
+
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    # `cliper-sched -v diff -v plan.yaml` is -vv: the counts before and after the
+    # command add up (both callbacks run before the command does anything).
+    meta = ctx.find_root().meta
+    meta[VERBOSITY] = meta.get(VERBOSITY, 0) + (value or 0)
+    logs.setup(meta[VERBOSITY])
+
+
+def verbose_option() -> click.Option:
+    """`-v/--verbose`, repeatable; on the group and, added by LazyGroup, on every command."""
+    return click.Option(["-v", "--verbose"], count=True, expose_value=False,
+                        callback=_set_verbosity, help=VERBOSE_HELP)
+
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -45,6 +63,8 @@ class LazyGroup(click.Group):
         cmd = module.command
         if cmd.short_help is None and cmd.help is None:
             cmd.short_help = COMMANDS[name][1]
+        if not any(p.name == "verbose" for p in cmd.params):
+            cmd.params.append(verbose_option())  # `cliper-sched diff -v plan.yaml` works too
         return cmd
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
@@ -63,7 +83,8 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             params=[verbose_option()])
 @click.version_option(__version__, prog_name="cliper-sched")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -78,6 +99,11 @@ def cli(ctx: click.Context) -> None:
     and POSTIZ_API_KEY (or --api-key-file). Exit codes: 0 ok, 1 error,
     2 changes pending (diff --detailed-exitcode), 3 rate-limit budget spent
     (apply --no-wait), 4 some posts refused by Postiz.
+
+    For a bug report, add -v (each request to Postiz: method, path, status,
+    time, rate limit) or -vv (plus rate-limit headers and budget decisions):
+    `cliper-sched -vv apply plans/ep12.yaml 2> trace.txt`. The trace goes to
+    stderr, never into plans or --json output, and never holds the API key.
     """
     # click strips colour when stdout is not a terminal; FORCE_COLOR means keep it.
     if use_color() and not sys.stdout.isatty():

@@ -1,4 +1,4 @@
-"""The one Postiz public API client (API.md sections 4 to 9).
+"""The one Postiz public API client (docs/postiz-api.md §5-§11, §15).
 
 One `requests.Session` (connection reuse, TLS verified, a timeout on every
 request). Safe requests (GET, PUT, DELETE) are retried with a short, bounded
@@ -6,31 +6,44 @@ exponential backoff by urllib3's `Retry` on the session adapter (`_SafeRetry`);
 `POST /posts` never is: it has no idempotency key, so a lost answer raises
 `UncertainResponse` and the reconciler reads the posts back before deciding.
 Counted requests go through the rate-limit budget first. The API key lives only
-in the session headers and is redacted from every error.
+in the session headers and is redacted from every error and every log line.
+
+Each request is logged (`-v`): `POST /api/public/v1/posts 201 143 ms (counted;
+29/30 left)`, one line per request plus one per retry; `-vv` adds the size and
+rate-limit headers of each answer and the budget's decisions (planner.logs).
 """
 
 from __future__ import annotations
 
 import email.utils
+import logging
 import os
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 import requests.auth
 from requests.adapters import HTTPAdapter
 from requests_toolbelt.multipart.encoder import MultipartEncoder
-from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError
+from urllib3.exceptions import (
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 from urllib3.util.retry import Retry
 
-from planner import __version__
+from planner import __version__, logs
 from planner.postiz import config as config_mod
 from planner.postiz.budget import DEFAULT_LIMIT, RateBudget
 from planner.postiz.errors import (
     AuthError,
+    BudgetExhausted,
     NetworkError,
     NotFound,
     NotPostizError,
@@ -51,8 +64,10 @@ from planner.postiz.models import (
     parse_utc,
 )
 
+log = logging.getLogger(__name__)
+
 DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds
-FIND_SLOT_TIMEOUT = (5.0, 10.0)  # find-slot can hang forever on a disabled channel (API.md 4.6)
+FIND_SLOT_TIMEOUT = (5.0, 10.0)  # find-slot can hang forever on a disabled channel (docs/postiz-api.md §5.4)
 POST_TYPES = ("schedule", "now", "draft", "update")
 AUTH_HINT = ("use the key from Postiz Settings > Public API, raw (no 'Bearer ' prefix); "
              "check POSTIZ_API_URL points at the backend (Docker: http://localhost:5000/api, "
@@ -75,16 +90,27 @@ class _SafeRetry(Retry):
                 return False
         return super().is_retry(method, status_code, has_retry_after)
 
-    def increment(self, method=None, url=None, *args, **kwargs):  # type: ignore[override]
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None,
+                  _stacktrace=None):  # type: ignore[override]
         once = method is not None and (method.upper() not in (self.allowed_methods or ())
                                        or (url is not None and "/find-slot/" in url))
         if once:
-            return Retry(total=0, raise_on_status=False).increment(method, url, *args, **kwargs)
-        return super().increment(method, url, *args, **kwargs)
+            return Retry(total=0, raise_on_status=False).increment(
+                method, url, response, error, _pool, _stacktrace)
+        new = super().increment(method, url, response, error, _pool, _stacktrace)
+        # Only reached when a retry will really be made (exhaustion raises above).
+        if log.isEnabledFor(logging.INFO):
+            done = len(new.history)
+            of = done + new.total if isinstance(new.total, int) else "?"
+            why = str(response.status) if response is not None else _short_reason(error)
+            wait = new.get_backoff_time()
+            log.info("%s %s %s, retry %d of %s %s", method, _path(url), why, done, of,
+                     f"in {wait:.1f} s" if wait else "now")
+        return new
 
 
 class _RawKeyAuth(requests.auth.AuthBase):
-    """`Authorization: <key>`, raw: Postiz refuses `Bearer <key>` (API.md 1.2)."""
+    """`Authorization: <key>`, raw: Postiz refuses `Bearer <key>` (docs/postiz-api.md §2.1)."""
 
     def __init__(self, key: str):
         self._key = key
@@ -103,6 +129,7 @@ class PostizClient:
                  ca_bundle: str | None = None, budget: RateBudget | None = None):
         if not api_key:
             raise ValueError("api_key is empty")
+        logs.add_secret(api_key)  # before anything could log it
         self.api_url = config_mod.normalize_url(api_url, "api_url")
         self.base = self.api_url + config_mod.API_PREFIX
         self._key = api_key
@@ -115,8 +142,9 @@ class PostizClient:
                                      "User-Agent": f"cliper-sched/{__version__}"})
         # As session auth, so a ~/.netrc entry for the host can never replace the key.
         self.session.auth = _RawKeyAuth(api_key)
-        if ca_bundle:
-            self.session.verify = ca_bundle
+        # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a
+        # session-level `verify`, and --ca-bundle must win over the environment.
+        self.verify: bool | str = ca_bundle or True
         retry = _SafeRetry(
             total=retries, connect=retries, read=retries, status=retries, other=0,
             backoff_factor=backoff, backoff_max=4,  # worst case a few seconds, never minutes
@@ -128,12 +156,10 @@ class PostizClient:
         adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=4)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
-
-    @classmethod
-    def from_env(cls, api_url: str | None = None, api_key_file: str | os.PathLike | None = None,
-                 ca_bundle: str | None = None, **kwargs: Any) -> PostizClient:
-        cfg = config_mod.resolve(api_url, api_key_file, ca_bundle)
-        return cls.from_config(cfg, **kwargs)
+        connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        log.debug("Postiz public API at %s (timeouts: connect %g s, read %g s; %d retries for "
+                  "GET/PUT/DELETE; CA bundle: %s)", self.base, connect, read, retries,
+                  ca_bundle or "default")
 
     @classmethod
     def from_config(cls, cfg: config_mod.PostizConfig, **kwargs: Any) -> PostizClient:
@@ -216,7 +242,7 @@ class PostizClient:
 
     def edit_posts(self, date: datetime, entries: Sequence[PostEntry], type: str = "schedule",
                    tags: Iterable[str] = ()) -> list[tuple[str, str]]:
-        """Edit posts in place (API.md 7.2): each entry carries `post_id` and its current `group`."""
+        """Edit posts in place (docs/postiz-api.md §9.1): each entry carries `post_id` and its current `group`."""
         return self._send_posts(date, entries, type, tags, edit=True)
 
     def update_settings(self, post_id: str, settings: dict) -> dict:
@@ -283,23 +309,64 @@ class PostizClient:
                  timeout: float | tuple[float, float] | None = None, what: str | None = None) -> Any:
         url = self.base + path
         if counted:
-            self.budget.check()
+            self._check_budget(method, url)
+        started = time.monotonic()
         try:
             resp = self.session.request(method, url, params=params, json=json, data=data,
                                         headers=headers, timeout=timeout or self.timeout,
-                                        allow_redirects=False)
+                                        allow_redirects=False, verify=self.verify)
         except requests.RequestException as exc:
             error = self._network_error(method, path, exc, counted, timeout or self.timeout)
+            log.info("%s %s failed after %d ms: %s%s", method, _path(url), _ms(started),
+                     _describe(exc, timeout or self.timeout), self._counted_note(counted))
             raise error.scrub(self._key) from None
         self._note_date(resp)
         if counted:
             self.budget.observe(resp.status_code, resp.headers)
+        self._log_response(method, url, resp, started, counted)
         try:
             return self._decode(method, path, resp, what)
         except PostizError as exc:
             raise exc.scrub(self._key) from None
         finally:
             resp.close()
+
+    def _check_budget(self, method: str, url: str) -> None:
+        try:
+            self.budget.check()
+        except BudgetExhausted as exc:
+            log.debug("budget: not sending %s %s: %s", method, _path(url), exc.message)
+            raise
+        if log.isEnabledFor(logging.DEBUG):
+            b = self.budget
+            source = "from Postiz's headers" if b.known else "assumed: Postiz has not said yet"
+            reset = (f", window resets at {datetime.fromtimestamp(b.reset_at, UTC):%H:%M:%S} UTC"
+                     if b.reset_at is not None else "")
+            log.debug("budget: %d/%d counted requests left (%s%s): sending %s %s",
+                      b.available(), b.limit, source, reset, method, _path(url))
+
+    def _counted_note(self, counted: bool, retries: int = 0) -> str:
+        notes = []
+        if counted:
+            notes.append(f"counted; {self.budget.available()}/{self.budget.limit} left")
+        if retries:
+            notes.append(f"after {retries} {'retry' if retries == 1 else 'retries'}")
+        return f" ({'; '.join(notes)})" if notes else ""
+
+    def _log_response(self, method: str, url: str, resp: requests.Response, started: float,
+                      counted: bool) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return
+        history = getattr(getattr(resp.raw, "retries", None), "history", None) or ()
+        log.info("%s %s %d %d ms%s", method, _path(url), resp.status_code, _ms(started),
+                 self._counted_note(counted, len(history)))
+        if log.isEnabledFor(logging.DEBUG):
+            kind = resp.headers.get("Content-Type", "no content type").split(";")[0]
+            limits = [f"{name} {resp.headers[name]}" for name in RATE_HEADERS if name in resp.headers]
+            if counted and not limits:
+                limits = ["no rate-limit headers: assumed it counted"]
+            log.debug("%s %s answered %d bytes of %s%s", method, _path(url), len(resp.content),
+                      kind, f"; {', '.join(limits)}" if limits else "")
 
     def _network_error(self, method: str, path: str, exc: Exception, counted: bool,
                        timeout: Any) -> PostizError:
@@ -344,6 +411,9 @@ class PostizClient:
         if status == 429:
             retry_after = _retry_after(resp.headers.get("Retry-After"))
             until = self.budget.blocked(retry_after)
+            log.debug("budget: blocked by Postiz (429, Retry-After %s) until %s: nothing "
+                      "counted is sent before then", resp.headers.get("Retry-After", "absent"),
+                      until.isoformat(timespec="seconds"))
             raise RateLimited(retry_after, until)
         if status == 404:
             if message.startswith("Cannot "):
@@ -402,6 +472,31 @@ class PostizClient:
             error = NotPostizError(f"{self.base}: {what} answered JSON of an unexpected shape "
                                    f"({type(exc).__name__}: {exc})", hint=base_url_hint(self.api_url))
             raise error.scrub(self._key) from None
+
+
+RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After")
+
+
+def _path(url: str | None) -> str:
+    """The path of a URL, for logs: no scheme, host, or query string."""
+    return urlsplit(url or "").path or "/"
+
+
+def _ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def _short_reason(error: Exception | None) -> str:
+    """Why urllib3 is about to retry, in a few words (its own texts repeat the URL)."""
+    if isinstance(error, NameResolutionError):
+        return "host name not found"
+    if isinstance(error, NewConnectionError):
+        return "connection refused"
+    if isinstance(error, ReadTimeoutError) or "timed out" in str(error).lower():
+        return "no answer in time"
+    if isinstance(error, ProtocolError):
+        return "connection dropped"
+    return type(error).__name__ if error is not None else "error"
 
 
 def _seg(value: str) -> str:
