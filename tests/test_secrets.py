@@ -10,8 +10,8 @@ texts, and every file under the project folder (plans, state, cache).
 from __future__ import annotations
 
 import json
-import logging
 import os
+import re
 import subprocess
 import traceback
 from pathlib import Path
@@ -23,6 +23,7 @@ from reliability.harness import Box, ForkRunner, base_env
 
 from support.cli import argv as cliper_sched
 from support.cli import ctrl_c_enabled
+from support.cli import run as run_cli
 
 KEY = "csk_LEAKCANARY_7f3e9a2b1c0d"
 WRONG_KEY = "csk_LEAKCANARY_wrong_55aa"
@@ -254,41 +255,130 @@ def test_client_exceptions_and_reprs_never_hold_the_key(world):
     assert leaked == []
 
 
-def test_debug_logs_never_hold_the_key(world, caplog, monkeypatch):
-    from click.testing import CliRunner
+def test_debug_logs_never_hold_the_key(world):
+    """`-vv` output is what users paste into bug reports: every request is in it, never the key.
 
-    from planner.cli import cli
+    The installed CLI in a subprocess, as users run it: an apply with the right key
+    (counted POSTs, uploads, reads), then the wrong key and the key sent with `Bearer `.
+    """
+    w = world
+    _plan(w)
+    texts = []
 
-    _plan(world)
-    for name, value in world.env().items():
-        monkeypatch.setenv(name, value)
-    caplog.set_level(logging.DEBUG)
-    result = CliRunner().invoke(cli, ["apply", str(world.plan), "--auto-approve", "--rate-limit", "1000/h"])
-    assert result.exit_code == 0, result.output
-    result = CliRunner().invoke(cli, ["channels"], env={"POSTIZ_API_KEY": WRONG_KEY})
-    assert result.exit_code != 0
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "GET /api/public/v1/integrations" in logged or caplog.records  # logging was really on
-    record("secret_checks")
-    record("secrets_leaked", len(_leaks(logged + result.output)))
-    assert _leaks(logged + result.output) == []
+    def vv(*argv: str, expect: int = 0, **env_kw):
+        result = run_cli("-vv", *argv, env={**w.env(**env_kw), "CLIPER_SCHED_LOG": ""}, timeout=120)
+        text = result.output + result.error
+        w.runs += 1
+        texts.append(text)
+        assert "Traceback" not in text, text
+        assert result.exit_code == expect, text
+        assert "cliper-sched: " not in result.output  # the trace is on stderr only
+        return result
+
+    def line(method: str, path: str, status: int, rest: str = "") -> re.Pattern:
+        return re.compile(rf"^cliper-sched: {method} {re.escape(path)} {status} \d+ ms{rest}$", re.M)
+
+    applied = vv("apply", str(w.plan), "--auto-approve", "--rate-limit", "1000/h").error
+    assert line("GET", "/api/public/v1/integrations", 200).search(applied), applied
+    assert line("POST", "/api/public/v1/upload", 201).search(applied), applied
+    assert line("POST", "/api/public/v1/posts", 201, r" \(counted; \d+/\d+ left\)").search(applied), applied
+    assert "X-RateLimit-Remaining" in applied and "budget: " in applied  # -vv's detail
+    for key in (WRONG_KEY, "Bearer " + KEY):
+        refused = vv("channels", expect=1, key=key).error
+        assert line("GET", "/api/public/v1/integrations", 401).search(refused), refused
+    leaked = [text for text in texts if _leaks(text)]
+    record("secrets_leaked", len(leaked))  # the runs count as checks through `world`
+    assert leaked == [], leaked
 
 
 # -- trust: TLS, YAML, what gets committed ---------------------------------------------------
 
 
-def test_tls_verification_is_on_and_a_private_ca_is_trusted_not_bypassed(tmp_path):
-    from planner.postiz.client import PostizClient
+class TlsSandbox:
+    """The sandbox served over https with a certificate from a throwaway private CA.
 
-    client = PostizClient("https://postiz.example.invalid/api", KEY)
-    assert client.session.verify is not False
-    bundle = tmp_path / "ca.pem"
-    bundle.write_text("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
-    with_ca = PostizClient("https://postiz.example.invalid/api", KEY, ca_bundle=str(bundle))
-    assert with_ca.session.verify == str(bundle)
-    help_text = subprocess.run([*cliper_sched(), "apply", "--help"], capture_output=True,
-                               text=True).stdout
-    assert "--ca-bundle" in help_text and "REQUESTS_CA_BUNDLE" in help_text
+    `seen` holds the Authorization header of every request that reached the
+    server's HTTP layer: a refused handshake leaves it empty.
+    """
+
+    def __init__(self, tmp_path: Path):
+        from planner.sandbox.server import SandboxServer
+        from support.tls import make_private_ca
+
+        self.pki = make_private_ca(tmp_path / "pki")
+        self.server = SandboxServer(tmp_path / "sandbox" / "tls.db", api_key=KEY,
+                                    ssl_context=self.pki.server_context())
+        self.seen: list[str | None] = []
+        dispatch = self.server.app.dispatch
+
+        def spy(request):
+            self.seen.append(request.headers.get("Authorization"))
+            return dispatch(request)
+
+        self.server.app.dispatch = spy
+        self.server.start()
+
+    def env(self, **extra: str) -> dict:
+        # This machine may already point REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE at some
+        # bundle: empty them, so each case trusts exactly what it says.
+        return {"POSTIZ_API_URL": self.server.api_url, "POSTIZ_API_KEY": KEY, "NO_COLOR": "1",
+                "REQUESTS_CA_BUNDLE": "", "CURL_CA_BUNDLE": "", "NO_PROXY": "127.0.0.1,localhost",
+                **extra}
+
+
+@pytest.fixture
+def tls_sandbox(tmp_path):
+    box = TlsSandbox(tmp_path)
+    yield box
+    box.server.stop()
+
+
+def _channels(box: TlsSandbox, *args: str, **env: str):
+    result = run_cli("channels", *args, env=box.env(**env), timeout=60)
+    text = result.output + result.error
+    assert "Traceback" not in text and _leaks(text) == [], text
+    return result, text
+
+
+def test_tls_to_a_private_ca_fails_closed_until_that_ca_is_trusted(tls_sandbox):
+    box = tls_sandbox
+    assert box.server.api_url.startswith("https://127.0.0.1:")
+
+    # (a) Nothing says to trust the private CA: the handshake is refused, so the
+    # key is never sent, and the user is told why and what to do (not to disable checks).
+    result, text = _channels(box)
+    assert result.exit_code == 1, text
+    assert "TLS verification failed" in text and "--ca-bundle" in text, text
+    assert "tiktok-main" not in result.output  # no channel list from an unverified server
+    assert box.seen == []
+
+    # (b) --ca-bundle trusts that CA: the same server now answers.
+    result, text = _channels(box, "--ca-bundle", str(box.pki.ca_pem))
+    assert result.exit_code == 0, text
+    assert "tiktok-main" in result.output
+    assert box.seen == [KEY]
+
+    # (c) So does the standard REQUESTS_CA_BUNDLE variable.
+    result, text = _channels(box, REQUESTS_CA_BUNDLE=str(box.pki.ca_pem))
+    assert result.exit_code == 0, text
+    assert "tiktok-main" in result.output
+    assert box.seen == [KEY, KEY]
+
+    # Users find the option where they look for it.
+    help_run = run_cli("apply", "--help")
+    assert help_run.exit_code == 0, help_run.error
+    assert "--ca-bundle" in help_run.output and "REQUESTS_CA_BUNDLE" in help_run.output
+
+
+def test_ca_bundle_flag_wins_over_a_requests_ca_bundle_pointing_elsewhere(tls_sandbox):
+    # Common on managed machines: REQUESTS_CA_BUNDLE names the system bundle. The flag,
+    # like every flag (config.resolve), must still win, as the TLS error's hint promises.
+    import certifi
+
+    box = tls_sandbox
+    result, text = _channels(box, "--ca-bundle", str(box.pki.ca_pem), REQUESTS_CA_BUNDLE=certifi.where())
+    assert result.exit_code == 0, text
+    assert box.seen == [KEY]
 
 
 def test_yaml_object_tags_are_refused_and_never_run(world):

@@ -5,6 +5,9 @@
 
 The API key and channels are stored in the database on first start and reused
 afterwards, so a restart on the same file sees the same organisation.
+
+`ssl_context` (an `ssl.SSLContext` with the server's certificate loaded) serves
+https instead of http, as a Postiz behind a private CA does.
 """
 
 from __future__ import annotations
@@ -51,17 +54,20 @@ class _QuietHandler(WSGIRequestHandler):
 
 class SandboxServer:
     def __init__(self, db_path, api_key: str | None = None, limit: int = 30, channels=None,
-                 compat: str = "main", host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
+                 compat: str = "main", host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
+                 ssl_context=None):
         if compat not in COMPAT_MODES:
             raise ValueError(f"compat must be one of {', '.join(COMPAT_MODES)}, not {compat!r}")
         self.db_path = Path(db_path)
         self.store = Store(self.db_path)
         self.generated_key = False
         self.limit, self.compat, self.host = int(limit), compat, host
+        self.scheme = "https" if ssl_context is not None else "http"
         self.api_key = self._resolve_key(api_key)
         self._seed_channels(channels)
         self.app = SandboxApp(self.store, self.api_key, self.limit, compat, lambda: self.base_url)
-        self._server = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
+        self._server = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler,
+                                   ssl_context=ssl_context)
         self._server.sandbox_verbose = verbose
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None
@@ -104,7 +110,7 @@ class SandboxServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{self.scheme}://{self.host}:{self.port}"
 
     @property
     def api_url(self) -> str:
