@@ -2,7 +2,7 @@
 
 Postiz counts every authenticated create/edit in a fixed one-hour window per
 organisation; request number limit+1 gets a 429 and blocks the organisation for
-an hour, and requests sent during the block keep counting (API.md section 9).
+an hour, and requests sent during the block keep counting (docs/postiz-api.md §15).
 So the client never sends a request that is bound to be refused: it tracks the
 `X-RateLimit-*` headers and refuses locally instead (`BudgetExhausted`).
 """

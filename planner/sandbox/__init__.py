@@ -1,8 +1,8 @@
 """A local server that speaks the Postiz public API (`cliper-sched sandbox`).
 
 It serves `/public/v1/...` and `/api/public/v1/...` (so `POSTIZ_API_URL=http://127.0.0.1:PORT/api`
-works exactly as with the Docker image), follows `../shared/postiz/API.md` and the recorded
-transcripts, and keeps its state in one SQLite file. `SandboxServer` (planner.sandbox.server)
+works exactly as with the Docker image), follows docs/postiz-api.md (exchanges recorded
+from a real Postiz are its ground truth), and keeps its state in one SQLite file. `SandboxServer` (planner.sandbox.server)
 runs it in a background thread for tests.
 
 Test controls, outside the public API and without authentication (JSON in, JSON out):

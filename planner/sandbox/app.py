@@ -1,6 +1,6 @@
 """The WSGI application: routing, body parsing, auth, throttling, faults.
 
-Request order follows Postiz (API.md 1.3, 6.2.2): unknown route -> Nest 404
+Request order follows Postiz (docs/postiz-api.md §2.2, §8.3): unknown route -> Nest 404
 without auth; JSON body parser (400/413) before auth; auth (401) before the
 throttler; the throttler counts before any validation.
 """
@@ -199,7 +199,7 @@ class SandboxApp:
     def on_find_slot(self, request, body, id):
         channel = self.store.channel(id)
         if channel is None or channel["disabled"]:
-            # Postiz recurses for ever here (API.md 4.6); we give up after a bounded wait.
+            # Postiz recurses for ever here (docs/postiz-api.md §5.4); we give up after a bounded wait.
             time.sleep(self.find_slot_hang_seconds)
             raise internal()
         return 200, posts.find_slot(self.store, channel)

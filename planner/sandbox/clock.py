@@ -1,4 +1,4 @@
-"""Dates as Postiz parses and prints them (API.md 2.5, 6.1, 11)."""
+"""Dates as Postiz parses and prints them (docs/postiz-api.md §4)."""
 
 from __future__ import annotations
 

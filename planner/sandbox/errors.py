@@ -1,4 +1,4 @@
-"""Postiz's error body families (API.md 2.2), raised by handlers, rendered by the app."""
+"""Postiz's error body families (docs/postiz-api.md §3.2), raised by handlers, rendered by the app."""
 
 from __future__ import annotations
 

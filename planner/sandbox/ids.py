@@ -1,4 +1,4 @@
-"""Identifiers in the formats Postiz uses (API.md 2.4)."""
+"""Identifiers in the formats Postiz uses (docs/postiz-api.md §3.4)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ DAY_MS = 86_400_000
 
 # -- POST /posts ---------------------------------------------------------------
 def create_or_edit(store: Store, body: object, compat: str) -> list[dict]:
-    """Steps 5-10 of API.md 6.2.2 (auth and the throttler ran before)."""
+    """Steps 5-10 of docs/postiz-api.md §8.3 (auth and the throttler ran before)."""
     body = body if isinstance(body, dict) else {}
     entries = body.get("posts")
     if not isinstance(entries, list) or not all(
@@ -99,7 +99,7 @@ def _guard_republish(store: Store, entry: dict, channel: dict) -> None:
 
 
 def _write_entry(store: Store, body: dict, entry: dict, channel: dict, post_type, date_ms: int) -> str:
-    """`createOrUpdatePost` (API.md 7.1): upsert by id, new group, sweep the old one."""
+    """`createOrUpdatePost` (docs/postiz-api.md §9.2): upsert by id, new group, sweep the old one."""
     new_group = ids.uuid4()
     inter = body.get("inter")
     interval = int(inter) if isinstance(inter, int | float) and inter else None
@@ -324,7 +324,7 @@ def dashboard_edit(store: Store, post_id: str, change: dict) -> dict:
 
 
 def find_slot(store: Store, channel: dict) -> dict:
-    """API.md 4.6: earliest future posting time with no post of the org at that instant."""
+    """docs/postiz-api.md §5.4: earliest future posting time with no post of the org at that instant."""
     times = sorted(json.loads(channel["posting_times"] or "[]"))
     now = store.now_ms()
     day = now - now % DAY_MS

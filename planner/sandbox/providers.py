@@ -1,6 +1,6 @@
 """What the sandbox knows per provider: limits, settings rules, media rules, schemas.
 
-Tables follow API.md 4.2, 8.3 and 8.4; the linkedin, x and youtube schemas have
+Tables follow docs/postiz-api.md §5.2, §14.2 and §14.3; the linkedin, x and youtube schemas have
 the shapes a real backend returned (transcripts). Messages are class-validator's
 and Postiz's exact strings, since clients match on them.
 """
@@ -269,7 +269,7 @@ def known_setting_keys(identifier: str) -> set[str]:
     return keys | extra.get(identifier, set())
 
 
-# -- lengths (API.md 8.2, 8.4) ---------------------------------------------
+# -- lengths (docs/postiz-api.md §13, §14.2) ---------------------------------------------
 MAX_LENGTH = {
     "x": 280, "linkedin": 3000, "linkedin-page": 3000, "facebook": 63206, "instagram": 2200,
     "instagram-standalone": 2200, "threads": 500, "youtube": 5000, "tiktok": 2000,
@@ -318,7 +318,7 @@ def content_length(identifier: str, content: str) -> int:
     return raw
 
 
-# -- media rules: provider.checkValidity (API.md 8.4) -------------------------
+# -- media rules: provider.checkValidity (docs/postiz-api.md §14.3) -------------------------
 def _is_video(item: dict) -> bool:
     return "mp4" in str(item.get("path", ""))
 

@@ -1,4 +1,4 @@
-"""The throttler on `POST /public/v1/posts` (API.md 9, ratelimit transcript).
+"""The throttler on `POST /public/v1/posts` (docs/postiz-api.md §15, ratelimit transcript).
 
 Fixed one-hour window per organisation; request `limit + 1` starts a one-hour
 block; hits keep counting while blocked, so a client that retries during the

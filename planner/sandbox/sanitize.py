@@ -1,4 +1,4 @@
-"""Content sanitising as Postiz does it with DOMPurify (API.md 14.5).
+"""Content sanitising as Postiz does it with DOMPurify (docs/postiz-api.md §12).
 
 Text without `<` is stored verbatim (DOMPurify's own shortcut); anything else is
 parsed as HTML by nh3 (ammonia) and cut down the way DOMPurify cuts it with

@@ -1,7 +1,7 @@
-"""`GET /integration-settings/:id` bodies per provider (API.md 4.2).
+"""`GET /integration-settings/:id` bodies per provider (docs/postiz-api.md §5.2).
 
 linkedin, x and youtube have the shapes a real backend answered (transcripts);
-the others are written from API.md 8.3/8.4 in the same style.
+the others are written from docs/postiz-api.md §14.2-14.3 in the same style.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Layer 1 of `POST /posts` (API.md 8.1): class-validator on CreatePostDto, family B.
+"""Layer 1 of `POST /posts` (docs/postiz-api.md §11.1): class-validator on CreatePostDto, family B.
 
 Also applies class-transformer's implicit conversion, because the converted body
 is what Postiz stores (`"false"` becomes true, `"7"` becomes 7).

@@ -1,5 +1,5 @@
 """`--compat v2.23.0` against what release v2.23.0 of Postiz does, and the settings
-messages both versions share, over HTTP (API.md 8.1, 16).
+messages both versions share, over HTTP (docs/postiz-api.md §11.1, §18).
 
 Each expectation comes from the Postiz source at the tag (`git show v2.23.0:…`):
 the X and TikTok DTOs, the settings discriminator list and the posts query.

@@ -1,4 +1,4 @@
-"""POST/GET/DELETE/PUT /posts semantics (API.md 6, 7, 8, 14.5) and the simulated lifecycle."""
+"""POST/GET/DELETE/PUT /posts semantics (docs/postiz-api.md §7-§10, §12) and the simulated lifecycle."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The throttler (API.md 9) driven with the sandbox clock instead of waiting an hour."""
+"""The throttler (docs/postiz-api.md §15) driven with the sandbox clock instead of waiting an hour."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Auth, routing, channels, find-slot and uploads, as API.md 1-5 describe them."""
+"""Auth, routing, channels, find-slot and uploads, as docs/postiz-api.md §1-§6 describe them."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The client's caption normaliser and the sandbox's sanitiser are two separate
 implementations of one contract: Postiz's `sanitizePostContent` (DOMPurify with
-ALLOWED_TAGS, a global ALLOWED_ATTR and ALLOWED_URI_REGEXP; API.md 14.5). They
+ALLOWED_TAGS, a global ALLOWED_ATTR and ALLOWED_URI_REGEXP; docs/postiz-api.md §12). They
 share no code on purpose, so this corpus holds them to the same output.
 
 Each expected value is what DOMPurify 3.4.1 (the version Postiz v2.23.0 and
