@@ -5,7 +5,8 @@ works exactly as with the Docker image), follows docs/postiz-api.md (exchanges r
 from a real Postiz are its ground truth), and keeps its state in one SQLite file. `SandboxServer` (planner.sandbox.server)
 runs it in a background thread for tests.
 
-Test controls, outside the public API and without authentication (JSON in, JSON out):
+Test controls, outside the public API and without authentication (JSON in, JSON out);
+`planner.sandbox.controls.Controls(base_url)` is their client:
 
     GET    /_sandbox/clock                  {"now": iso}
     POST   /_sandbox/clock                  {"advance_seconds": N} or {"now": iso}; the clock

@@ -22,18 +22,18 @@ from planner.postiz.errors import (
     ValidationError,
 )
 from planner.postiz.models import PostEntry
-from support.client_helpers import CHANNELS, KEY, channel_ids, control
+from support.client_helpers import CHANNELS, KEY, channel_ids, control, controls
 
 WHEN = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
 WINDOW = (WHEN - timedelta(days=1), WHEN + timedelta(days=1))
 
 
 def fault(server, **spec):
-    return control(server, "POST", "faults", spec)
+    return controls(server).add_fault(**spec)
 
 
 def faults(server):
-    return control(server, "GET", "faults")["faults"]
+    return controls(server).faults()
 
 
 def li_entry(client, text="hello"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from reliability.figures import record
 from planner.planfile import load_plan
 from planner.postiz.models import MARKER_KEY
 from planner.reconcile.normalize import content, instant
+from planner.sandbox.controls import Controls
 from support.cli import argv as cliper_sched
 
 HERE = Path(__file__).resolve().parent
@@ -86,32 +86,30 @@ class Box:
 
     def __init__(self, base_url: str, api_key: str, server=None):
         self.base_url, self.api_key, self.server = base_url, api_key, server
+        self.controls = Controls(base_url)
 
     @property
     def api_url(self) -> str:
         return self.base_url + "/api"
 
     def control(self, method: str, path: str, body: dict | None = None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.base_url}/_sandbox/{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read() or b"null")
+        return self.controls.call(method, path, body)
 
     def rows(self) -> list[dict]:
         """Live (not deleted) posts, raw from the sandbox's database."""
-        return [r for r in self.control("GET", "posts")["posts"] if not r.get("deletedAt")]
+        return self.controls.live_rows()
 
     def fault(self, **spec) -> None:
-        self.control("POST", "faults", spec)
+        self.controls.add_fault(**spec)
 
     def clear_faults(self) -> list[dict]:
-        fired = self.control("GET", "faults")["faults"]
-        self.control("DELETE", "faults")
+        """Remove every fault; the faults as they were (with their `seen`/`fired` counts)."""
+        fired = self.controls.faults()
+        self.controls.clear_faults()
         return fired
 
     def channel_ids(self) -> dict[str, str]:
-        return {c["name"]: c["id"] for c in self.control("GET", "channels")}
+        return {c["name"]: c["id"] for c in self.controls.channels()}
 
     def stop(self) -> None:
         if self.server is not None:

@@ -124,7 +124,7 @@ def test_main_transcript_replays_with_same_status_headers_and_bodies(shared_dir,
     for exchange in exchanges:
         if exchange["name"] == "list_after_publish":
             for recorded_id in published_by_probe:
-                session.post(f"{sb.base_url}/_sandbox/posts/{ids.apply(recorded_id)}/publish").raise_for_status()
+                controls.publish_post(ids.apply(recorded_id))
         response = _replay(exchange, sb, ids, session)
         name = exchange["name"]
         if response.status_code != exchange["status"]:

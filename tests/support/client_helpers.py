@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import requests
+from planner.sandbox.controls import Controls
 
 # Recognisable, so a test can prove it never leaks into a message.
 KEY = "SECRET-KEY-do-not-print-7f3a9c"
@@ -14,11 +14,14 @@ def root_url(server) -> str:
     return server.api_url.rsplit("/api", 1)[0]
 
 
+def controls(server) -> Controls:
+    """The sandbox's test controls (outside the Postiz API)."""
+    return Controls(root_url(server))
+
+
 def control(server, verb: str, path: str, payload: dict | None = None):
-    """Call a sandbox test control (outside the Postiz API)."""
-    resp = requests.request(verb, f"{root_url(server)}/_sandbox/{path}", json=payload, timeout=5)
-    resp.raise_for_status()
-    return resp.json() if resp.content else None
+    """Call a sandbox test control: `verb /_sandbox/<path>`."""
+    return controls(server).call(verb, path, payload)
 
 
 def channel_ids(client) -> dict[str, str]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import urllib.request
 from pathlib import Path
 
 import yaml
 
+from planner.sandbox.controls import Controls
 from support import cli
 from support.cli import Result  # noqa: F401  (re-exported for the tests)
 
@@ -29,26 +29,22 @@ class Sandbox:
 
     def __init__(self, server):
         self.server = server
+        self.controls = Controls(server.base_url)
 
     def __getattr__(self, name):
         return getattr(self.server, name)
 
-    def control(self, method: str, path: str, body: dict | None = None) -> dict:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.server.base_url + "/_sandbox/" + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return json.loads(resp.read() or b"null")
+    def control(self, method: str, path: str, body: dict | None = None):
+        return self.controls.call(method, path, body)
 
     def posts(self, include_deleted: bool = False) -> list[dict]:
-        rows = self.control("GET", "posts")["posts"]
-        return [r for r in rows if include_deleted or not (r.get("deletedAt") or r.get("deleted_at"))]
+        return self.controls.rows() if include_deleted else self.controls.live_rows()
 
     def hits(self) -> int:
-        return self.control("GET", "ratelimit")["hits"]
+        return self.controls.hits()
 
     def fault(self, **spec) -> None:
-        self.control("POST", "faults", spec)
+        self.controls.add_fault(**spec)
 
 
 def run(*args: str, input: str | None = None) -> Result:

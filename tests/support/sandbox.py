@@ -23,6 +23,7 @@ from pathlib import Path
 
 import requests
 
+from planner.sandbox.controls import Controls
 from planner.sandbox.server import SandboxServer
 from support.cli import argv as cliper_sched
 from support.cli import ctrl_c_enabled
@@ -45,61 +46,6 @@ def running_sandbox(tmp_path: Path, *, api_key: str = TEST_KEY, limit: int = 30,
     server.find_slot_hang_seconds = 0.2  # keep tests fast
     with server:
         yield server
-
-
-class Controls:
-    """The unauthenticated `/_sandbox/` controls (documented in planner.sandbox)."""
-
-    def __init__(self, base_url: str):
-        self.base = base_url.rstrip("/") + "/_sandbox"
-        self.http = requests.Session()
-
-    def _call(self, method: str, path: str, body=None) -> dict:
-        response = self.http.request(method, self.base + path, json=body, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    def now(self) -> str:
-        return self._call("GET", "/clock")["now"]
-
-    def set_clock(self, iso: str) -> str:
-        return self._call("POST", "/clock", {"now": iso})["now"]
-
-    def advance(self, seconds: float) -> str:
-        return self._call("POST", "/clock", {"advance_seconds": seconds})["now"]
-
-    def publish(self) -> dict:
-        return self._call("POST", "/publish")
-
-    def rows(self) -> list[dict]:
-        """Every post row, deleted ones included."""
-        return self._call("GET", "/posts")["posts"]
-
-    def add_fault(self, method: str, path: str, action: str, *, nth: int = 1, count: int = 1,
-                  seconds: float = 0) -> dict:
-        return self._call("POST", "/faults", {"method": method, "path": path, "action": action,
-                                              "nth": nth, "count": count, "seconds": seconds})
-
-    def clear_faults(self) -> None:
-        self._call("DELETE", "/faults")
-
-    def reset_ratelimit(self) -> dict:
-        return self._call("DELETE", "/ratelimit")
-
-    def ratelimit(self) -> dict:
-        return self._call("GET", "/ratelimit")
-
-    def channels(self) -> list[dict]:
-        return self._call("GET", "/channels")
-
-    def add_channel(self, provider: str, name: str, **extra) -> dict:
-        return self._call("POST", "/channels", {"provider": provider, "name": name, **extra})
-
-    def update_channel(self, channel_id: str, **fields) -> dict:
-        return self._call("PATCH", f"/channels/{channel_id}", fields)
-
-    def dashboard_edit(self, post_id: str, **change) -> dict:
-        return self._call("POST", f"/posts/{post_id}/dashboard-edit", change)
 
 
 class PublicApi:
