@@ -161,7 +161,8 @@ def build_document(clips: list, *, rules: Rules, now: datetime, name: str, works
     `media_path(clip)` gives the workspace-relative POSIX path, `sha256(clip)` the digest.
     `strict_start=False`: a start in the past means "the first slot after now".
     """
-    channels = list(rules.channels or {})
+    channel_rules = rules.channels or {}
+    channels = list(channel_rules)
     if not channels:
         raise UserError("no channels: say where to post with --channels tiktok-main,youtube-shorts "
                         "or a `channels:` section in the rules file",
@@ -184,7 +185,7 @@ def build_document(clips: list, *, rules: Rules, now: datetime, name: str, works
             "channels": list(channels),
         }
         values = template_values(clip.caption, clip.id, key, video_title, video_id, name)
-        overrides = _rendered_overrides(rules.channels, clip.caption, values)
+        overrides = _rendered_overrides(channel_rules, clip.caption, values)
         if overrides:
             post["overrides"] = overrides
         posts.append(post)
@@ -194,7 +195,7 @@ def build_document(clips: list, *, rules: Rules, now: datetime, name: str, works
         "timezone": rules.timezone or "UTC",
         "source": {"workspace": workspace, "video": video_id},
     }
-    config = _channels_section(rules.channels)
+    config = _channels_section(channel_rules)
     if config:
         document["channels"] = config
     document["posts"] = posts
@@ -237,7 +238,8 @@ def _warn_unready_posts(document: dict, rules: Rules, warn: Warn) -> None:
     """Captions too long for a provider, settings a provider requires and nobody set:
     the checks `validate` makes, said now (the plan is still written: it is meant
     to be edited)."""
-    providers = {ref: cfg.provider for ref, cfg in (rules.channels or {}).items() if cfg.provider}
+    channel_rules = rules.channels or {}
+    providers = {ref: cfg.provider for ref, cfg in channel_rules.items() if cfg.provider}
     unset: dict[tuple[str, str], int] = {}
     for post in document["posts"]:
         for ref in post["channels"]:
@@ -247,7 +249,7 @@ def _warn_unready_posts(document: dict, rules: Rules, warn: Warn) -> None:
             for msg in caption_warnings(caption, provider):
                 warn(f"clip {post['clip']} on {ref}: {msg}")
             if provider in PROVIDERS:
-                settings = effective_settings(provider, caption, rules.channels[ref].settings,
+                settings = effective_settings(provider, caption, channel_rules[ref].settings,
                                               override.get("settings"))
                 for msg in missing_settings(provider, settings):
                     unset[(ref, msg)] = unset.get((ref, msg), 0) + 1

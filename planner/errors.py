@@ -78,7 +78,8 @@ class UserError(CliperError):
         return "\n".join(p.render() for p in self.problems)
 
 
-_WRITE_FIXES = {
+# Keyed by `OSError.errno`, which is None for an error the OS did not number.
+_WRITE_FIXES: dict[int | None, str] = {
     errno.ENOSPC: "free some disk space",
     errno.EDQUOT: "free some space within your disk quota",
     errno.EFBIG: "raise the file size limit (ulimit -f)",

@@ -12,7 +12,9 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
+fcntl: ModuleType | None
 try:
     import fcntl
 except ImportError:  # Windows: a file open for writing cannot be deleted there anyway

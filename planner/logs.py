@@ -71,7 +71,7 @@ class StderrHandler(logging.StreamHandler):
         logging.Handler.__init__(self)  # not StreamHandler's: it would pin today's stderr
 
     @property
-    def stream(self):  # type: ignore[override]
+    def stream(self):
         return sys.stderr
 
 

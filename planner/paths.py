@@ -49,8 +49,9 @@ def header_paths(paths: list[str | os.PathLike], plan_file: Path | None) -> tupl
         bases.append((" (run in this file's folder)", _absolute(plan_file).parent))
     for note, base in bases:
         shown = {p: shown_path(p, base) for p in paths}
-        if all(v is not None for v in shown.values()):
-            return note, {p: _quote_path(v) for p, v in shown.items()}
+        quoted = {p: _quote_path(v) for p, v in shown.items() if v is not None}
+        if len(quoted) == len(shown):
+            return note, quoted
     # Nothing in common with either folder: elide the machine part rather than commit it.
     return bases[-1][0], {p: _quote_path(v if v is not None else ".../" + Path(p).name) for p, v in shown.items()}
 

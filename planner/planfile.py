@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -252,8 +252,14 @@ _YAML_WORDS = {"y", "n", "yes", "no", "true", "false", "on", "off", "null"}
 
 
 # libyaml's emitter when present (4-5x faster on big plans); both emitters write
-# the same text for the plain data a plan holds.
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+# the same text for the plain data a plan holds. The type checker sees SafeDumper.
+if TYPE_CHECKING:
+    _DumperBase: TypeAlias = yaml.SafeDumper
+else:
+    _DumperBase = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_DumperBase):
     def ignore_aliases(self, data):  # never write &anchors / *aliases
         return True
 

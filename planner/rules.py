@@ -10,6 +10,7 @@ rules into a plan is `planner.compose`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -104,7 +105,7 @@ def check_rules(rules: Rules, line_of=lambda *p: None) -> list[Problem]:
         shown = ".".join(str(p) for p in where) if file else "--" + str(where[0]).replace("_", "-")
         problems.append(Problem(message, file=file, path=shown, line=line_of(*where), hint=hint))
 
-    checks = [
+    checks: list[tuple[str, str | None, Callable[[str], object]]] = [
         ("timezone", rules.timezone, load_zone),
         ("interval", rules.interval, parse_duration),
     ]

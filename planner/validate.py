@@ -44,7 +44,7 @@ def caption_problems(caption: str, provider: str | None) -> list[tuple[str, str 
         out.append(("the caption contains '<' or '>': Postiz treats it as HTML and would strip or "
                     "escape part of it (write ‹ › or words instead)", None))
     limit = max_length(provider) if provider else None
-    if limit is not None:
+    if provider and limit is not None:
         n = caption_length(provider, caption)
         if n > limit:
             how = "weighted as X counts it" if provider == "x" else "as Postiz counts it"
@@ -138,7 +138,7 @@ def check_targets(plan: Plan, providers: Mapping[str, str | None], *, now: datet
         if slot in seen_minute:
             first_key, first_address = seen_minute[slot]
             # Posts left alone still hold their minute: a new post there collides with them.
-            if checked or first_address in only:
+            if checked or (only is not None and first_address in only):
                 on(ref, at_path, f"{first_key} is already at {minute.isoformat()}: two posts in the same minute",
                    hint="move one of them, or give the channel an offset")
         else:

@@ -14,6 +14,7 @@ import re
 from contextlib import contextmanager
 from itertools import accumulate
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 import yaml
 
@@ -23,7 +24,11 @@ from planner.errors import Problem
 KeyPath = tuple
 
 # libyaml's parser when present: 5-10x faster on big plans, same nodes and marks.
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The type checker sees SafeLoader, the class CSafeLoader stands in for.
+if TYPE_CHECKING:
+    _Base: TypeAlias = yaml.SafeLoader
+else:
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_Base):

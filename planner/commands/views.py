@@ -105,10 +105,10 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
         lines.append(p(f"  {sym} {u.address}", fg, True) + f"  (post {u.live.id}; {u.reason})")
         for f in u.fields:
             lines.append(f"      {f.path}: {_change(f.path, f.old, f.new, tz)}")
-    for d in plan.deletes:
+    for gone in plan.deletes:
         sym, fg = SYMBOLS["delete"]
-        lines.append(p(f"  {sym} {d.address}", fg, True) + f"  (post {d.live.id}; {d.reason})")
-        lines.append(f"      at:       {_when(d.live.at, tz)}")
+        lines.append(p(f"  {sym} {gone.address}", fg, True) + f"  (post {gone.live.id}; {gone.reason})")
+        lines.append(f"      at:       {_when(gone.live.at, tz)}")
     if plan.drifts:
         lines.append("")
         lines.append(p("Changed in Postiz since the last apply (drift):", "magenta", True))
@@ -125,12 +125,12 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
         if any(not dr.restored and dr.how != "published" for dr in plan.drifts):
             lines.append("  To keep these edits, run `cliper-sched pull PLAN` (writes them into the plan file);")
             lines.append("  to undo them, run apply with --overwrite-drift.")
-    for kind, title, fg, bold, counted_title, show_hint in NOTE_SECTIONS:
+    for kind, title, title_fg, title_bold, counted_title, show_hint in NOTE_SECTIONS:
         notes = [n for n in plan.notes if n.kind == kind]
         if not notes:
             continue
         lines.append("")
-        lines.append(p(f"{title}: {len(notes)}" if counted_title else f"{title}:", fg, bold))
+        lines.append(p(f"{title}: {len(notes)}" if counted_title else f"{title}:", title_fg, title_bold))
         _listing(lines, [f"{n.address}: {n.message}" for n in notes])
         if show_hint and notes[0].hint:
             lines.append(f"    hint: {notes[0].hint}")
@@ -141,8 +141,9 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
         _listing(lines, [f"{r.address} (post {r.live.id})" for r in plan.remarks])
     lines.append("")
     if plan.has_changes:
-        c = plan.counts()
-        lines.append(p(f"Plan: {c['add']} to add, {c['change']} to change, {c['destroy']} to destroy.", bold=True))
+        totals = plan.counts()
+        lines.append(p(f"Plan: {totals['add']} to add, {totals['change']} to change, "
+                       f"{totals['destroy']} to destroy.", bold=True))
         if counted is not None:
             text = f"Counted Postiz requests needed: {counted}"
             if eta:

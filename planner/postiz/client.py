@@ -91,7 +91,7 @@ class _SafeRetry(Retry):
         return super().is_retry(method, status_code, has_retry_after)
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None,
-                  _stacktrace=None):  # type: ignore[override]
+                  _stacktrace=None):
         once = method is not None and (method.upper() not in (self.allowed_methods or ())
                                        or (url is not None and "/find-slot/" in url))
         if once:

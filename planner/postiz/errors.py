@@ -42,8 +42,6 @@ class PostizError(CliperError):
         self.message = redact(self.message, secret)
         if self.hint:
             self.hint = redact(self.hint, secret)
-        if isinstance(getattr(self, "messages", None), list):
-            self.messages = [redact(m, secret) for m in self.messages]
         self.args = (self.render(),)
         return self
 
@@ -65,6 +63,11 @@ class ValidationError(PostizError):
         self.provider = provider
         self.channel = channel
         super().__init__(message, hint=hint, status=status)
+
+    def scrub(self, secret: str | None) -> ValidationError:
+        self.messages = [redact(m, secret) for m in self.messages]
+        super().scrub(secret)
+        return self
 
 
 class NotFound(PostizError):

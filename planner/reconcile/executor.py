@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from planner.postiz.errors import (
@@ -260,7 +261,7 @@ class Executor:
                     if sha in self.state.media:
                         continue
                     try:
-                        media = self._request(lambda p=path: self.client.upload(p))
+                        media = self._request(partial(self.client.upload, path))
                     except AuthError:
                         raise
                     except PostizError as exc:
@@ -302,10 +303,12 @@ class Executor:
             if not self._wait_for_budget(items):
                 self.state.drop_intent(intent)
                 return
-            entries = [self._entry(i) for i in items]
+            # Every item has one: `items` holds only posts whose media is uploaded (an
+            # upload is never forgotten), so `posts.N` in an answer still indexes `items`.
+            entries = [e for e in map(self._entry, items) if e is not None]
             send = self.client.edit_posts if batch.edit else self.client.create_posts
             try:
-                answer = self._request(lambda s=send, e=entries: s(batch.at, e, type="schedule"))
+                answer = self._request(partial(send, batch.at, entries, type="schedule"))
             except (BudgetExhausted, RateLimited):
                 self.save_budget()  # a 429 is refused before anything is written
                 continue  # _wait_for_budget decides: wait or stop

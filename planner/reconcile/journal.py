@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from planner.errors import UserError
 from planner.postiz.models import LivePost
@@ -48,9 +49,10 @@ class IntentEntry:
     record: Record | None = None  # what was sent, as the state records "applied"
 
     def as_dict(self) -> dict:
-        data = {"address": self.address, "channel_id": self.channel_id, "provider": self.provider,
-                "post_id": self.post_id, "at": self.at, "caption_digest": self.caption_digest,
-                "content": self.content}
+        data: dict[str, Any] = {
+            "address": self.address, "channel_id": self.channel_id, "provider": self.provider,
+            "post_id": self.post_id, "at": self.at, "caption_digest": self.caption_digest,
+            "content": self.content}
         if self.record is not None:
             data["record"] = self.record.as_dict()
         return data

@@ -6,6 +6,7 @@ One `Record` shape serves the plan (desired), the state (applied) and Postiz
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,9 +41,7 @@ class Record:
         )
 
     def replace(self, **changes: Any) -> Record:
-        values = {"at": self.at, "content": self.content, "media": self.media, "settings": self.settings}
-        values.update(changes)
-        return Record(**values)
+        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True)

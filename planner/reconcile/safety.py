@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from planner.errors import Problem, UserError
-from planner.reconcile.changes import ChangeSet
+from planner.reconcile.changes import ChangeSet, Create, Update
 
 # octoDNS-style: refuse to delete more than this share of what the plan owns...
 MASS_DELETE_SHARE = 0.30
@@ -25,7 +25,7 @@ def check(plan: ChangeSet, *, plan_file: str | None, now: datetime, allow_mass_d
             file=plan_file,
             hint="check that the plan file is the one you meant; if the deletions are intended, "
             "re-run with --allow-mass-delete"))
-    past = [c for c in plan.creates if c.desired.record.at <= now]
+    past: list[Create | Update] = [c for c in plan.creates if c.desired.record.at <= now]
     # Any edit through POST /posts re-queues the post: at a past time, it publishes at once.
     past += [u for u in plan.updates if u.desired.record.at <= now and not u.settings_only]
     if past and not allow_past:

@@ -134,6 +134,7 @@ def _write_entry(store: Store, body: dict, entry: dict, channel: dict, post_type
             })
         root_id = root_id or row_id
         parent = row_id
+    assert root_id is not None, "validate_body refuses an entry with no value"
     old_group = entry.get("group")
     if isinstance(old_group, str) and old_group:
         with store.tx() as db:
@@ -242,7 +243,7 @@ def update_settings(store: Store, post_id: str, body: dict, compat: str) -> dict
         raise nest(400, "Only scheduled posts that were not published yet (or drafts) can be updated")
     if row["state"] == "QUEUE" and row["publish_ms"] < store.now_ms():
         raise nest(400, "The publish time of this post already passed, it cannot be updated")
-    channel = store.channel(row["channel_id"], include_deleted=True)
+    channel = store.existing_channel(row["channel_id"])
     merged = json.loads(row["settings"] or "{}")
     merged.update(settings)
     merged["__type"] = channel["identifier"]
@@ -282,7 +283,7 @@ def publish_due(store: Store) -> dict:
 
 def publish_group(store: Store, root) -> dict:
     """Mark a post and its thread replies PUBLISHED with a fake platform URL/id."""
-    channel = store.channel(root["channel_id"], include_deleted=True)
+    channel = store.existing_channel(root["channel_id"])
     with store.tx() as db:
         members = db.execute("SELECT id FROM posts WHERE grp = ? AND deleted_ms IS NULL",
                              (root["grp"],)).fetchall()
@@ -301,7 +302,7 @@ def dashboard_edit(store: Store, post_id: str, change: dict) -> dict:
     row = store.post(post_id)
     if row is None or row["deleted_ms"] is not None:
         raise nest(404, "Post not found")
-    channel = store.channel(row["channel_id"], include_deleted=True)
+    channel = store.existing_channel(row["channel_id"])
     settings = json.loads(row["settings"] or "{}")
     settings.update(change.get("settings") or {})
     known = providers.known_setting_keys(channel["identifier"])
@@ -320,7 +321,9 @@ def dashboard_edit(store: Store, post_id: str, change: dict) -> dict:
         for member in members:
             own = fields if member["id"] == post_id else {"grp": fields["grp"]}
             store.update_post(member["id"], **own)
-    return dump_row(store.post(post_id))
+    edited = store.post(post_id)
+    assert edited is not None, "posts are never removed from the table, only marked deleted"
+    return dump_row(edited)
 
 
 def find_slot(store: Store, channel: dict) -> dict:

@@ -38,9 +38,10 @@ class _QuietHandler(WSGIRequestHandler):
     """Logs `METHOD /path STATUS` only (never headers, so never the key), and only when asked."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, so clients can reuse connections
+    sandbox_verbose = False  # True in _VerboseHandler
 
     def log_request(self, code="-", size="-"):
-        if getattr(self.server, "sandbox_verbose", False):
+        if self.sandbox_verbose:
             path = self.path.split("?", 1)[0]
             code = getattr(code, "value", code)
             print(f"{self.command} {path} {code}", file=sys.stderr, flush=True)
@@ -50,6 +51,12 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_message(self, format, *args):
         pass
+
+
+class _VerboseHandler(_QuietHandler):
+    """The handler of a sandbox started with `verbose=True`."""
+
+    sandbox_verbose = True
 
 
 class SandboxServer:
@@ -66,9 +73,9 @@ class SandboxServer:
         self.api_key = self._resolve_key(api_key)
         self._seed_channels(channels)
         self.app = SandboxApp(self.store, self.api_key, self.limit, compat, lambda: self.base_url)
-        self._server = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler,
+        handler = _VerboseHandler if verbose else _QuietHandler
+        self._server = make_server(host, port, self.app, threaded=True, request_handler=handler,
                                    ssl_context=ssl_context)
-        self._server.sandbox_verbose = verbose
         self.port = self._server.server_port
         self._thread: threading.Thread | None = None
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import overload
 
 from planner.sandbox import ids
 
@@ -103,6 +104,10 @@ class Store:
                 self._depth = 0
 
     # -- meta ---------------------------------------------------------------
+    @overload
+    def get_meta(self, key: str) -> str | None: ...
+    @overload
+    def get_meta(self, key: str, default: str) -> str: ...
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         with self.tx() as db:
             row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -156,7 +161,7 @@ class Store:
                     (customer or {}).get("name"),
                 ),
             )
-        return self.channel(channel_id, include_deleted=True)
+        return self.existing_channel(channel_id)
 
     def channel(self, channel_id: str, *, include_deleted: bool = False) -> dict | None:
         with self.tx() as db:
@@ -164,6 +169,14 @@ class Store:
         if row is None or (row["deleted"] and not include_deleted):
             return None
         return dict(row)
+
+    def existing_channel(self, channel_id: str) -> dict:
+        """A channel known to be stored (added, or named by a post), deleted or not:
+        channels are never removed from the table, deleting one only marks it."""
+        channel = self.channel(channel_id, include_deleted=True)
+        if channel is None:
+            raise KeyError(f"channel {channel_id} is not in the sandbox database")
+        return channel
 
     def channels(self) -> list[dict]:
         with self.tx() as db:
