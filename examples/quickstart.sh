@@ -59,6 +59,10 @@ plan="$work/plans/example.yaml"
 echo "==> cliper-sched plan examples/cliper-workspace -> $plan"
 cs plan "$here/cliper-workspace" --rules "$here/rules.yaml" -o "$plan"
 
+# The plan names the bundled workspace; when $work is outside this repository a plan
+# alone may not reach it (README, "Security"), so the script says where it is.
+export CLIPER_WORKSPACE="$here/cliper-workspace"
+
 echo "==> cliper-sched validate $plan"
 cs validate "$plan"
 
@@ -75,6 +79,6 @@ echo
 echo "Done: the plan is $plan, its state ${plan%.yaml}.state.json."
 echo "To keep playing, start the sandbox again on the same database and point cliper-sched at it:"
 echo "  cliper-sched sandbox --port $port --db $work/sandbox.db &   # it keeps the key in its db"
-echo "  export POSTIZ_API_URL=$POSTIZ_API_URL POSTIZ_API_KEY_FILE=$key_file"
+echo "  export POSTIZ_API_URL=$POSTIZ_API_URL POSTIZ_API_KEY_FILE=$key_file CLIPER_WORKSPACE=$CLIPER_WORKSPACE"
 echo "  # edit a caption or a time in $plan, then:"
 echo "  cliper-sched diff $plan"

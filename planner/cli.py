@@ -14,8 +14,8 @@ import sys
 import click
 
 from planner import __version__, logs
-from planner.errors import EXIT_ERROR, EXIT_INTERRUPTED, CliperError
-from planner.term import use_color
+from planner.errors import EXIT_ERROR, EXIT_INTERRUPTED, CliperError, UserError
+from planner.term import safe, use_color
 
 # name -> (module, one-line help shown by `cliper-sched --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("planner.commands.import_", "Rebuild a lost state file from the posts in Postiz."),
     "pull": ("planner.commands.pull", "Write dashboard edits back into the plan file."),
     "doctor": ("planner.commands.doctor", "Check the connection to Postiz and say how to fix it."),
+    "trust": ("planner.commands.trust", "Trust a CLIPER workspace outside the plans' repository."),
     "sandbox": ("planner.commands.sandbox", "Run a local Postiz-compatible API server for trying and testing."),
 }
 
@@ -110,13 +111,24 @@ def cli(ctx: click.Context) -> None:
         ctx.color = True
 
 
+def _rendered(exc: CliperError) -> str:
+    """The error, safe to print. Problems escape what they quote (errors.Problem.render);
+    any other error may quote Postiz: its message is escaped onto one line, so a server
+    cannot add lines of its own, and its hint (written by this program) keeps its lines."""
+    text = exc.render()
+    if isinstance(exc, UserError):
+        return text
+    message, sep, hint = text.partition("\n  hint: ")
+    return safe(message) + sep + safe(hint, multiline=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         # Commands end with ctx.exit(code) or raise CliperError; in non-standalone
         # mode click returns ctx.exit's code instead of exiting.
         rv = cli.main(args=argv, prog_name="cliper-sched", standalone_mode=False)
     except CliperError as exc:
-        click.echo(f"Error: {exc.render()}", err=True)
+        click.echo(f"Error: {_rendered(exc)}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

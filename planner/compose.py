@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from planner import trust
 from planner.cadence import CadenceError, order_clips
 from planner.cliper.locate import find_videos, pick_video
 from planner.cliper.reader import VideoContent, read_video
@@ -89,9 +90,26 @@ def plan_from_workspace(request: PlanRequest, *, now: datetime, plan_file: Path 
         strict_start=request.start is not None,
     )
     _warn_unready_posts(document, rules, warn)
+    if plan_file is not None:
+        _warn_untrusted_workspace(plan_file, source.workspace, warn)
     header = plan_header(request.workspace, request.typed_options(source.video_id), document,
                          video_id=source.video_id, plan_file=plan_file)
     return document, header
+
+
+def _warn_untrusted_workspace(plan_file: Path, workspace: Path, warn: Warn) -> None:
+    """The user typed the workspace, but the plan will only name it: when it lies outside
+    the plan's repository (planner.trust), say now what validate, diff and apply will need."""
+    try:
+        out = trust.outside(plan_file, workspace)
+    except UserError as exc:  # the user's list of trusted folders is broken: say so, plan anyway
+        warn(exc.render())
+        return
+    if out is not None:
+        where = shlex.quote(str(out.real))
+        warn(f"the workspace {out.real} is outside {out.boundary.describe()}: validate, diff and apply "
+             f"will refuse this plan until you trust it once with `cliper-sched trust {where}` "
+             f"(or pass --workspace {where} each time)")
 
 
 def _rules(request: PlanRequest, warn: Warn) -> Rules:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass
 
+from planner.textsafe import printable
+
 # Exit codes (documented in the README, section "Exit codes").
 EXIT_OK = 0
 EXIT_ERROR = 1  # bad input, refused request, server or network error
@@ -30,17 +32,20 @@ class Problem:
     severity: str = "error"  # "error" | "warning"
 
     def render(self) -> str:
+        """`file:line: path: message` + hint, safe to print: a message or a path may quote
+        a plan or a workspace, so their control characters are shown escaped (one line
+        each; only the hint, written by this program, may span lines)."""
         where = ""
         if self.file:
-            where = self.file
+            where = printable(self.file)
             if self.line:
                 where += f":{self.line}"
             where += ": "
         if self.path:
-            where += f"{self.path}: "
-        text = f"{where}{self.message}"
+            where += f"{printable(self.path)}: "
+        text = f"{where}{printable(self.message)}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {printable(self.hint, multiline=True)}"
         return text
 
     def as_dict(self) -> dict:

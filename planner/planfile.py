@@ -13,6 +13,10 @@ Where the workspace is (`Plan.workspace`), first match wins:
    its stdout is not a file it can name, e.g. a pipe);
 4. otherwise the plan-folder-relative path, which does not exist: `validate`
    then reports the media as missing, with this list as the hint.
+
+Only 1. is the user's word; a workspace from the plan (2.-4.) must lie inside the
+plan's own repository or a folder the user trusts, and media inside the workspace
+(`planner.trust`; `validate` checks both, and so do diff and apply before acting).
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ import yaml
 
 from planner.cadence import CadenceError, Duration, load_zone, localize, parse_duration
 from planner.errors import Problem, UserError
+from planner.fsutil import PLAN_MAX_BYTES
 from planner.schema import read_document
+from planner.textsafe import printable
 from planner.yamldoc import Document, no_cycle_collection, render_path
 
 PLAN_VERSION = 1
@@ -40,7 +46,7 @@ WORKSPACE_ENV = "CLIPER_WORKSPACE"
 @dataclass
 class Media:
     path: str
-    sha256: str | None = None
+    sha256: str  # required: the file reviewers saw
 
 
 @dataclass
@@ -94,12 +100,19 @@ class Plan:
     workspace: Path | None
     source: dict = field(default_factory=dict)
     document: Document | None = None
+    # Who named the workspace: "user" (--workspace / CLIPER_WORKSPACE: trusted as given)
+    # or "plan" (source.workspace, or the plan's own folder: checked by planner.trust).
+    workspace_named_by: str = "plan"
+
+    @property
+    def base(self) -> Path:
+        """The folder media paths are relative to: the workspace, else the plan's folder."""
+        return self.workspace if self.workspace is not None else self.path.parent
 
     def media_file(self, post: PlanPost) -> Path:
         if post.media is None:
             raise ValueError(f"post {post.key} has no media")
-        base = self.workspace if self.workspace is not None else self.path.parent
-        return base / post.media.path
+        return self.base / post.media.path
 
     def line_of(self, path: str | tuple) -> int | None:
         if self.document is None:
@@ -139,7 +152,7 @@ def parse_at(value, tz: ZoneInfo) -> datetime:
 def read_plan(path: str | os.PathLike, *, workspace: str | os.PathLike | None = None) -> tuple[Plan | None, list[Problem]]:
     """Like `load_plan` but returns the problems (errors and warnings) instead of raising."""
     path = Path(path)
-    doc, problems = read_document(path, "plan.schema.json",
+    doc, problems = read_document(path, "plan.schema.json", cap=PLAN_MAX_BYTES, what="the plan file",
                                   not_fields="a plan file must be a set of fields (version, name, timezone, posts, ...)",
                                   hint="start from the output of `cliper-sched plan`")
     if doc is None:
@@ -225,7 +238,7 @@ def _build_plan(path: Path, file: str, doc: Document, workspace) -> tuple[Plan |
             overrides[ref] = Override(ov.get("caption"), ov_at, dict(ov.get("settings") or {}))
         media = None
         if raw.get("media") is not None:
-            media = Media(raw["media"]["path"], raw["media"].get("sha256"))
+            media = Media(raw["media"]["path"], raw["media"]["sha256"])
             if Path(media.path).is_absolute() or re.match(r"^[A-Za-z]:[\\/]", media.path):
                 problem(here + ("media", "path"), "an absolute path ties the plan to one machine",
                         hint="write it relative to source.workspace, e.g. output/<video>/7.mp4")
@@ -238,7 +251,8 @@ def _build_plan(path: Path, file: str, doc: Document, workspace) -> tuple[Plan |
         return None, problems
     source = dict(data.get("source") or {})
     ws = resolve_workspace(path, source.get("workspace"), workspace)
-    return Plan(path, data["name"], tz, posts, channels, ws, source, doc), []
+    named_by = "user" if workspace is not None or os.environ.get(WORKSPACE_ENV) else "plan"
+    return Plan(path, data["name"], tz, posts, channels, ws, source, doc, named_by), []
 
 
 # --- writing -----------------------------------------------------------------
@@ -303,5 +317,6 @@ def dump_plan(document: dict, header: str) -> str:
     # A blank line between posts keeps diffs and reviews readable.
     head, sep, rest = body.partition("\n- key:")
     body = head + sep + rest.replace("\n- key:", "\n\n- key:")
-    comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
+    # The header quotes folder names from the workspace: never a control character in it.
+    comment = "".join(f"# {printable(line)}".rstrip() + "\n" for line in header.splitlines())
     return comment + body

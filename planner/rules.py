@@ -26,6 +26,7 @@ from planner.cadence import (
     start_wall_clock,
 )
 from planner.errors import Problem, UserError
+from planner.fsutil import RULES_MAX_BYTES
 from planner.providers import PROVIDERS, effective_settings, settings_problems
 from planner.schema import read_document
 from planner.templates import template_problems
@@ -76,7 +77,7 @@ class Rules:
 def load_rules(path: str | os.PathLike) -> Rules:
     """The rules in the file at `path`; a UserError listing every problem otherwise."""
     path = Path(path)
-    doc, problems = read_document(path, "rules.schema.json",
+    doc, problems = read_document(path, "rules.schema.json", cap=RULES_MAX_BYTES, what="the rules file",
                                   not_fields="a rules file must be a set of fields (timezone, slots, channels, ...)")
     if doc is None:
         raise UserError(problems=problems)

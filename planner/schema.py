@@ -21,15 +21,16 @@ from planner.errors import Problem
 from planner.yamldoc import Document, parse_yaml, read_text, render_path
 
 
-def read_document(path: Path, schema_name: str, *, not_fields: str,
+def read_document(path: Path, schema_name: str, *, cap: int, what: str, not_fields: str,
                   hint: str | None = None) -> tuple[Document | None, list[Problem]]:
     """The YAML file at `path` checked against `schema_name`: the document, or None and why.
 
-    `not_fields` (and `hint`) say what the file should be when it is YAML but not
-    a set of fields, e.g. a bare list or a single word.
+    `cap` and `what` bound the read (yamldoc.read_text); `not_fields` (and `hint`) say
+    what the file should be when it is YAML but not a set of fields, e.g. a bare list
+    or a single word.
     """
     file = str(path)
-    text, problems = read_text(path, file)
+    text, problems = read_text(path, file, cap=cap, what=what)
     if text is None:
         return None, problems
     doc, problems = parse_yaml(text, file)
@@ -136,7 +137,8 @@ def _explain(err):
         return
     if kind == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
-        yield path, f"missing field '{missing}'", custom
+        hints = err.schema.get("x-missing") if isinstance(err.schema, dict) else None
+        yield path, f"missing field '{missing}'", (hints or {}).get(missing) or custom
         return
     if custom:
         yield path, custom, None

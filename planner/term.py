@@ -1,4 +1,5 @@
-"""Terminal presentation: colour only for humans (TTY, no NO_COLOR, not TERM=dumb)."""
+"""Terminal presentation: colour only for humans (TTY, no NO_COLOR, not TERM=dumb),
+and `safe` for any text that came from outside (plan, workspace, Postiz)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import sys
 from typing import TextIO
 
 import click
+
+from planner.textsafe import printable
 
 
 def use_color(stream: TextIO | None = None) -> bool:
@@ -33,5 +36,12 @@ def is_interactive(stream: TextIO | None = None) -> bool:
     return bool(isatty and isatty())
 
 
+def safe(text: str, *, multiline: bool = False) -> str:
+    """Text that came from a plan, a workspace or Postiz, ready to print: control
+    characters (ANSI escapes, \\r, C1, bidi overrides) shown as escapes (planner.textsafe).
+    `multiline`: keep line feeds, for a text of several lines this program composed."""
+    return printable(text, multiline=multiline)
+
+
 def warn(message: str) -> None:
-    click.echo(paint("Warning: ", "yellow", True, stream=sys.stderr) + message, err=True)
+    click.echo(paint("Warning: ", "yellow", True, stream=sys.stderr) + safe(message, multiline=True), err=True)

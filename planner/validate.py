@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import difflib
 import os
+import shlex
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
+from planner import trust
 from planner.errors import Problem
 from planner.fsutil import sha256_file
 from planner.planfile import Plan, read_plan
@@ -179,13 +181,39 @@ def check_targets(plan: Plan, providers: Mapping[str, str | None], *, now: datet
     return problems
 
 
+def _workspace_refused(plan: Plan, add) -> bool:
+    """Whether the workspace the plan names lies outside what a plan may reach
+    (planner.trust): said once, at `source.workspace`; the media are then not looked at."""
+    if plan.workspace_named_by == "user" or not any(p.media for p in plan.posts):
+        return False
+    declared = plan.source.get("workspace")
+    out = trust.outside(plan.path, plan.base, declared)
+    if out is None:
+        return False
+    where = shlex.quote(str(out.real))
+    add("source.workspace" if declared else "posts", out.message(),
+        hint=f"a plan may only name a workspace inside {out.boundary.short()}: a plan "
+             f"from a pull request could otherwise upload any of your files. If {out.real} really is your "
+             f"CLIPER workspace, say so outside the plan: --workspace {where} (or CLIPER_WORKSPACE) for "
+             f"one run, or `cliper-sched trust {where}` once")
+    return True
+
+
 def _check_media(plan: Plan, add) -> None:
+    if _workspace_refused(plan, add):
+        return
     hashed: dict[str, str] = {}
     for post in plan.posts:
         if post.media is None:
             continue
         where = f"posts[{post.index}].media.path"
         path = plan.media_file(post)
+        leads_to = trust.media_outside(plan.base, post.media.path)
+        if leads_to is not None:  # before anything is read: a link to a private file
+            add(where, f"{post.media.path} leads outside the workspace (to {leads_to})",
+                hint="media must be a file inside the workspace; a link may point only inside it. "
+                     "Copy the clip into the workspace and run `cliper-sched plan` again")
+            continue
         if not path.is_file():
             add(where, f"media file not found: {path}",
                 hint="the workspace is looked up with --workspace / CLIPER_WORKSPACE, then source.workspace "
@@ -195,12 +223,11 @@ def _check_media(plan: Plan, add) -> None:
         if refused:
             add(where, refused[0], hint=refused[1])
             continue
-        if post.media.sha256:
-            key = str(path)
-            digest = hashed.get(key) or hashed.setdefault(key, sha256_file(path))
-            if digest != post.media.sha256:
-                add(f"posts[{post.index}].media.sha256",
-                    f"{post.media.path} changed since the plan was made: apply refuses to publish a "
-                    "video nobody reviewed",
-                    hint="if the new file is intended, put its sha256 in the plan (or re-run plan) and "
-                         "apply will upload it", severity="warning")
+        key = str(path)
+        digest = hashed.get(key) or hashed.setdefault(key, sha256_file(path))
+        if digest != post.media.sha256:
+            add(f"posts[{post.index}].media.sha256",
+                f"{post.media.path} changed since the plan was made: apply refuses to publish a "
+                "video nobody reviewed",
+                hint="if the new file is intended, put its sha256 in the plan (or re-run plan) and "
+                     "apply will upload it", severity="warning")

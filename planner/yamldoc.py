@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import yaml
 
-from planner.errors import Problem
+from planner.errors import Problem, UserError
+from planner.fsutil import read_capped
 
 # Where a value sits in a document: keys and list indexes, e.g. ("posts", 7, "at").
 KeyPath = tuple
@@ -247,10 +248,14 @@ class _Builder:
         return merged, own
 
 
-def read_text(path: Path, file: str) -> tuple[str | None, list[Problem]]:
-    """The file's text (UTF-8, a BOM allowed), or why it cannot be read."""
+def read_text(path: Path, file: str, *, cap: int, what: str) -> tuple[str | None, list[Problem]]:
+    """The file's text (UTF-8, a BOM allowed), or why it cannot be read. `what` ("the
+    plan file") names it in messages; a file that is not regular (a link to /dev/zero,
+    a FIFO) or larger than `cap` bytes is refused unread (planner.fsutil.read_capped)."""
     try:
-        raw = path.read_bytes()
+        raw = read_capped(path, cap, what, file=file)
+    except UserError as exc:
+        return None, exc.problems
     except FileNotFoundError:
         return None, [Problem("no such file", file=file)]
     except IsADirectoryError:

@@ -60,8 +60,9 @@ def test_the_wheel_plans_the_bundled_example(fresh_install, tmp_path):
                "--rules", REPO / "examples" / "rules.yaml", "-o", out, "--now", "2026-11-26T00:00:00Z",
                cwd=tmp_path)
     assert plan.returncode == 0, plan.stderr
+    # The bundled workspace lies outside tmp_path: the user names it (a plan alone may not).
     checked = _sh(fresh_install / "cliper-sched", "validate", out, "--now", "2026-11-26T00:00:00Z",
-                  cwd=tmp_path)
+                  "--workspace", REPO / "examples" / "cliper-workspace", cwd=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "Traceback" not in plan.stderr + checked.stderr
     assert out.read_text("utf-8").count("- key:") == 5  # five clips in the example workspace

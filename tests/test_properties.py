@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from reliability.figures import record
 from reliability.harness import Box, ForkRunner, base_env
 
+from planner.fsutil import sha256_file
 from planner.planfile import dump_plan, load_plan
 
 ZONES = ["UTC", "America/Mexico_City", "Europe/Madrid", "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns"]
@@ -117,7 +118,8 @@ def test_applying_a_plan_then_diffing_it_shows_no_changes(world, doc, with_media
     for post in doc["posts"]:
         post["at"] = (datetime.fromisoformat(post["at"]) + timedelta(days=40 * n)).isoformat()
         if with_media:
-            post["media"] = {"path": f"output/{DEFAULT_VIDEO}/{(post['clip'] - 1) % 6 + 1}.mp4"}
+            path = f"output/{DEFAULT_VIDEO}/{(post['clip'] - 1) % 6 + 1}.mp4"
+            post["media"] = {"path": path, "sha256": sha256_file(root / "ws" / path)}
     doc["source"] = {"workspace": "../ws"}
     plan = root / "plans" / f"prop{n}.yaml"
     plan.parent.mkdir(exist_ok=True)

@@ -120,4 +120,6 @@ def pick_video(videos: list[VideoFolder], wanted: str | None) -> VideoFolder:
 
 def _quote(text: str) -> str:
     import shlex
-    return shlex.quote(text)
+
+    from planner.textsafe import printable
+    return shlex.quote(printable(text))  # a folder name may hold anything, even a line feed

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from planner.cliper.locate import COPYS, VideoFolder
 from planner.cliper.mp4check import mp4_problem
-from planner.errors import Problem
+from planner.errors import Problem, UserError
+from planner.fsutil import CAPTIONS_MAX_BYTES, file_kind, read_capped
 from planner.providers import MAX_VIDEO_BYTES
 
 CLIP_NAME = re.compile(r"^(\d+)\.mp4$")
@@ -84,7 +86,10 @@ def _read_copys(path: Path, problems: list[Problem]) -> tuple[dict[int, tuple[st
     """clip id -> (caption or None, metadata); None when the file is unusable."""
     shown = _display(path)
     try:
-        raw = path.read_bytes()
+        raw = read_capped(path, CAPTIONS_MAX_BYTES, "the captions file", file=shown)
+    except UserError as exc:  # a FIFO, a device, or far too big: refused unread
+        problems.extend(exc.problems)
+        return None
     except OSError as exc:
         problems.append(Problem(f"cannot read the captions file ({exc.strerror or exc})", file=shown))
         return None
@@ -146,7 +151,16 @@ def _read_copys(path: Path, problems: list[Problem]) -> tuple[dict[int, tuple[st
     return captions, declared
 
 
+def _leads_outside(path: Path, workspace: Path) -> Path | None:
+    """Where `path` really is, when a link takes it outside `workspace`; else None."""
+    target, root = Path(os.path.realpath(path)), Path(os.path.realpath(workspace))
+    return None if target == root or target.is_relative_to(root) else target
+
+
 def read_video(source: VideoFolder) -> VideoContent:
+    """Every clip and caption of one video folder. A workspace may come through a pull
+    request: a clip or captions file that is a link out of the workspace (a private
+    video, say) is an error, never read, and so is one that is not a regular file."""
     problems: list[Problem] = []
     videos = _scan_videos(source.folder, problems)
     clips: list[Clip] = []
@@ -159,11 +173,23 @@ def read_video(source: VideoFolder) -> VideoContent:
                                     hint="delete or move the files you do not want to post"))
             continue
         path = paths[0]
+        outside = _leads_outside(path, source.workspace)
+        if outside is not None:
+            problems.append(Problem(f"clip {cid}: the video is a link to a file outside the workspace ({outside})",
+                                    file=_display(path),
+                                    hint="only files inside the workspace are planned: copy the video in, "
+                                         "or delete the link to leave the clip out"))
+            continue
         try:
-            size = path.stat().st_size
+            st = path.stat()
         except OSError as exc:
             problems.append(Problem(f"clip {cid}: cannot read the video ({exc.strerror or exc})", file=_display(path)))
             continue
+        if not stat.S_ISREG(st.st_mode):
+            problems.append(Problem(f"clip {cid}: the video is {file_kind(st.st_mode)}, not a regular file",
+                                    file=_display(path), hint="delete it, or export the clip again with CLIPER"))
+            continue
+        size = st.st_size
         bad = mp4_problem(path, size)
         if bad is None and size > MAX_VIDEO_BYTES:
             bad = f"the video is {size / (1 << 30):.1f} GB, over Postiz's 1 GB upload limit"
@@ -175,7 +201,12 @@ def read_video(source: VideoFolder) -> VideoContent:
     copys_path = source.folder / COPYS
     orphans: list[int] = []
     declared: list[int] = []
-    if copys_path.is_file():
+    copys_outside = _leads_outside(copys_path, source.workspace) if os.path.lexists(copys_path) else None
+    if copys_outside is not None:
+        problems.append(Problem(f"the captions file is a link to a file outside the workspace ({copys_outside})",
+                                file=_display(copys_path),
+                                hint="captions are read only from inside the workspace: copy the file in"))
+    elif os.path.lexists(copys_path):
         read = _read_copys(copys_path, problems)
         if read is not None:
             captions, declared = read

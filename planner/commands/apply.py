@@ -23,7 +23,7 @@ from planner.commands.progress import LineReporter
 from planner.errors import EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 from planner.reconcile.executor import Result
 from planner.reconcile.manager import Manager, Review
-from planner.term import is_interactive
+from planner.term import is_interactive, safe
 
 
 @click.command(help="Make Postiz match the plan: create, update and delete only what changed.")
@@ -49,7 +49,7 @@ def command(client, plan_file, workspace, auto_approve, overwrite_drift, allow_p
 
     def show(review: Review) -> None:
         for note in review.notes:
-            click.echo(note, err=as_json)
+            click.echo(safe(note), err=as_json)
         if not as_json:
             click.echo(views.render(review.changes, tz=review.tz, counted=review.counted,
                                     eta=eta_text(review.eta, client)))

@@ -9,7 +9,7 @@ import click
 
 from planner.commands.connection import postiz_options
 from planner.postiz.models import Channel
-from planner.term import paint
+from planner.term import paint, safe
 
 HEADERS = ("ID", "PROVIDER", "NAME", "DISABLED", "CUSTOMER")
 
@@ -34,8 +34,10 @@ def command(client, as_json: bool) -> None:
 
 
 def render_table(channels: list[Channel]) -> str:
-    rows = [(c.id, c.provider, c.name, "yes" if c.disabled else "no",
-             c.customer.name if c.customer else "-") for c in channels]
+    # Names come from Postiz: escaped before the widths are measured, so nothing in
+    # them reaches the terminal as a control sequence, and the columns still line up.
+    rows = [(safe(c.id), safe(c.provider), safe(c.name), "yes" if c.disabled else "no",
+             safe(c.customer.name) if c.customer else "-") for c in channels]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(HEADERS)]
 
     def line(cells: tuple[str, ...]) -> str:

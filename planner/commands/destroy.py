@@ -11,7 +11,7 @@ from planner.commands.options import workspace_option
 from planner.commands.progress import LineReporter
 from planner.errors import EXIT_OK, EXIT_PARTIAL
 from planner.reconcile.manager import Manager, Review
-from planner.term import paint
+from planner.term import paint, safe
 
 
 @click.command(help="Delete every unpublished post this plan owns in Postiz (published ones stay).")
@@ -38,7 +38,7 @@ def command(client, plan_file, workspace, auto_approve):
     if result.failures:
         click.echo(paint(f"\n{len(result.failures)} post(s) could not be deleted:", "red", True))
         for f in result.failures:
-            click.echo(f"  {f.address}: {f.message}")
+            click.echo(f"  {safe(f.address)}: {safe(f.message)}")
         ctx.exit(EXIT_PARTIAL)
     if review.changes.deletes:
         click.echo(paint(f"\nDestroy complete! {result.destroyed} destroyed.", "green", True))

@@ -17,6 +17,7 @@ from planner.commands.options import (
 )
 from planner.errors import EXIT_CHANGES, EXIT_OK
 from planner.reconcile.manager import Manager
+from planner.term import safe
 
 
 @click.command(help="Show what `apply` would change in Postiz (Terraform-style plan).")
@@ -31,7 +32,7 @@ def command(client, plan_file, workspace, as_json, detailed_exitcode, overwrite_
     setup_budget(client, rate_limit)
     review = Manager(client, plan_file, workspace=workspace).diff(overwrite_drift=overwrite_drift)
     for note in review.notes:
-        click.echo(note, err=as_json)
+        click.echo(safe(note), err=as_json)
     if as_json:
         click.echo(json.dumps(views.data(review.changes, counted=review.counted, eta_seconds=review.eta,
                                          rate_limit=rate_info(client)), indent=2, ensure_ascii=False, default=str))

@@ -9,7 +9,7 @@ import click
 from planner.commands.connection import connection_options
 from planner.postiz.budget import RateBudget
 from planner.postiz.diagnose import FAIL, INFO, OK, SKIP, WARN, Check, failed, run_checks
-from planner.term import paint
+from planner.term import paint, safe
 
 STYLE = {OK: ("ok", "green"), WARN: ("WARN", "yellow"), FAIL: ("FAIL", "red"),
          SKIP: ("skip", None), INFO: ("info", "cyan")}
@@ -59,7 +59,8 @@ def _saved_budget(api_url: str) -> RateBudget | None:
 def render(check: Check) -> str:
     label, colour = STYLE[check.status]
     head = paint(label.ljust(4), colour, bold=check.status == FAIL)
-    text = f"{head}  {check.name.ljust(10)}  {check.message}"
+    # A message or a hint may quote what the server answered: escaped, never obeyed.
+    text = f"{head}  {check.name.ljust(10)}  {safe(check.message)}"
     if check.hint and check.status in (FAIL, WARN):
-        text += "\n" + " " * 18 + f"fix: {check.hint}"
+        text += "\n" + " " * 18 + f"fix: {safe(check.hint)}"
     return text

@@ -15,6 +15,7 @@ import click
 from planner.commands.connection import postiz_options
 from planner.commands.options import workspace_option
 from planner.reconcile.manager import Manager
+from planner.term import safe
 
 
 @click.command(help="Rebuild a lost state file by matching the posts already in Postiz.")
@@ -33,13 +34,14 @@ def command(client, plan_file, workspace, force, match_time):
         how += f", {found['time']} by channel + time only"
     click.echo(f"Imported {sum(found.values())} post(s) into {done.path} ({how}).")
     for entry in done.by_time:
-        click.echo(f"  {entry.address}: post {entry.live.id}, caption in Postiz: {entry.live.content[:70]!r}")
+        click.echo(f"  {safe(entry.address)}: post {safe(entry.live.id)}, "
+                   f"caption in Postiz: {safe(repr(entry.live.content[:70]))}")
     if done.by_time:
         click.echo("  `cliper-sched diff` shows their dashboard edits as drift: `pull` keeps them in the plan, "
                    "`apply --overwrite-drift` restores the plan's version.")
     if done.missing:
         click.echo(f"{len(done.missing)} planned post(s) are not in Postiz; `cliper-sched apply` will create them:")
         for address in done.missing[:20]:
-            click.echo(f"  {address}")
+            click.echo(f"  {safe(address)}")
         if len(done.missing) > 20:
             click.echo(f"  … and {len(done.missing) - 20} more")

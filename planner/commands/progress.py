@@ -10,7 +10,7 @@ import click
 
 from planner.commands.views import duration
 from planner.reconcile.executor import Reporter
-from planner.term import is_interactive, paint
+from planner.term import is_interactive, paint, safe
 
 
 class LineReporter(Reporter):
@@ -34,7 +34,7 @@ class LineReporter(Reporter):
 
     def step(self, message: str) -> None:
         self._clear_bar()
-        self._echo(message)
+        self._echo(safe(message))  # quotes addresses and Postiz's messages: escaped
 
     def progress(self, done: int, total: int, eta_seconds: float | None) -> None:
         if not self.tty or self.quiet or total == 0:

@@ -7,6 +7,7 @@ import click
 from planner.commands.connection import postiz_options
 from planner.commands.options import workspace_option
 from planner.reconcile.manager import Manager
+from planner.term import safe
 
 
 @click.command(help="Write posts edited in the Postiz dashboard back into the plan file (comments kept).")
@@ -20,7 +21,7 @@ def command(client, plan_file, workspace, dry_run):
         click.echo("Nothing to pull: no post was changed in Postiz since the last apply.")
         return
     for p in done.pulled:
-        click.echo(f"  {p.address}: {p.what}")
+        click.echo(f"  {safe(p.address)}: {safe(p.what)}")
     if dry_run:
         click.echo("(dry run: nothing written)")
         return

@@ -1,6 +1,9 @@
 """Two renderings of one plan object: human text (Terraform-style) and JSON data.
 
-Nothing here decides anything; it only shows what diff.compute() decided.
+Nothing here decides anything; it only shows what diff.compute() decided. Every
+text that came from the plan or from Postiz (addresses, channel names, captions,
+settings, ids, Postiz's messages) goes through `safe` before it is painted, so a
+control sequence in it is shown escaped, never run by the terminal.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import click
 from planner.reconcile import normalize
 from planner.reconcile.changes import ChangeSet
 from planner.reconcile.executor import Result
-from planner.term import paint
+from planner.term import paint, safe
 
 SYMBOLS = {"create": ("+", "green"), "update": ("~", "yellow"), "delete": ("-", "red")}
 DRIFT_WORDS = {
@@ -38,14 +41,15 @@ LISTED = 20  # longer lists end with "… and N more"
 
 
 def _listing(lines: list[str], items: list[str]) -> None:
-    lines.extend(f"    {item}" for item in items[:LISTED])
+    lines.extend(f"    {safe(item)}" for item in items[:LISTED])
     if len(items) > LISTED:
         lines.append(f"    … and {len(items) - LISTED} more")
 
 
 def _short(value: Any, width: int = 70) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= width else text[: width - 1] + '…"'
+    # JSON escapes C0 controls; `safe` the rest (DEL, C1, bidi overrides).
+    text = json.dumps(value, ensure_ascii=False)
+    return safe(text if len(text) <= width else text[: width - 1] + '…"')
 
 
 def _when(value: Any, tz: tzinfo | None) -> str:
@@ -57,25 +61,36 @@ def _when(value: Any, tz: tzinfo | None) -> str:
     return at.isoformat(timespec="minutes")
 
 
-def _value(path: str, value: Any, tz: tzinfo | None) -> str:
+def _media(shas: Any, paths: tuple[str, ...] = ()) -> str:
+    """`output/ep12/3.mp4 (sha256:c0afd5e1b2c3…)` per file: the file a reviewer can open,
+    next to the checksum it must have; the checksum alone where no path is known."""
+    shown = []
+    for i, sha in enumerate(shas or ()):
+        tag = f"sha256:{safe(str(sha)[:12])}…"
+        shown.append(f"{safe(paths[i])} ({tag})" if i < len(paths) else tag)
+    return ", ".join(shown) or "(none)"
+
+
+def _value(path: str, value: Any, tz: tzinfo | None, paths: tuple[str, ...] = ()) -> str:
     if value is None:
         return "(none)"
     if path == "at":
         return _when(value, tz)
     if path == "media":
-        return ", ".join(f"sha256:{v[:12]}" for v in value) or "(none)"
+        return _media(value, paths)
     return _short(value)
 
 
-def _change(path: str, old: Any, new: Any, tz: tzinfo | None) -> str:
+def _change(path: str, old: Any, new: Any, tz: tzinfo | None, new_paths: tuple[str, ...] = ()) -> str:
     """`old → new`; long texts are shown from just before where they start to differ,
-    so an edit late in a caption is visible rather than cut off."""
+    so an edit late in a caption is visible rather than cut off. `new_paths`: the plan's
+    media files, when `new` is the plan's media."""
     if path != "at" and isinstance(old, str) and isinstance(new, str):
         same = len(os.path.commonprefix([old, new]))
         if same > 30 and max(len(old), len(new)) > 60:
             start = same - 20
             return f"{_short('…' + old[start:])} → {_short('…' + new[start:])}"
-    return f"{_value(path, old, tz)} → {_value(path, new, tz)}"
+    return f"{_value(path, old, tz)} → {_value(path, new, tz, new_paths)}"
 
 
 def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = None,
@@ -92,22 +107,23 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
     for c in plan.creates:
         sym, fg = SYMBOLS["create"]
         d = c.desired
-        lines.append(p(f"  {sym} {c.address}", fg, True) + f"  ({d.channel.name}, {d.channel.provider}; {c.reason})")
+        lines.append(p(f"  {sym} {safe(c.address)}", fg, True)
+                     + f"  ({safe(d.channel.name)}, {safe(d.channel.provider)}; {c.reason})")
         rec = d.record.as_dict()
         lines.append(f"      at:       {_when(rec['at'], tz)}")
         lines.append(f"      content:  {_short(rec['content'])}")
         if rec["media"]:
-            lines.append(f"      media:    {_value('media', rec['media'], tz)}")
+            lines.append(f"      media:    {_media(rec['media'], d.media_paths)}")
         for key in sorted(rec["settings"]):
-            lines.append(f"      settings.{key}: {_short(rec['settings'][key])}")
+            lines.append(f"      settings.{safe(key)}: {_short(rec['settings'][key])}")
     for u in plan.updates:
         sym, fg = SYMBOLS["update"]
-        lines.append(p(f"  {sym} {u.address}", fg, True) + f"  (post {u.live.id}; {u.reason})")
+        lines.append(p(f"  {sym} {safe(u.address)}", fg, True) + f"  (post {safe(u.live.id)}; {u.reason})")
         for f in u.fields:
-            lines.append(f"      {f.path}: {_change(f.path, f.old, f.new, tz)}")
+            lines.append(f"      {safe(f.path)}: {_change(f.path, f.old, f.new, tz, u.desired.media_paths)}")
     for gone in plan.deletes:
         sym, fg = SYMBOLS["delete"]
-        lines.append(p(f"  {sym} {gone.address}", fg, True) + f"  (post {gone.live.id}; {gone.reason})")
+        lines.append(p(f"  {sym} {safe(gone.address)}", fg, True) + f"  (post {safe(gone.live.id)}; {gone.reason})")
         lines.append(f"      at:       {_when(gone.live.at, tz)}")
     if plan.drifts:
         lines.append("")
@@ -115,11 +131,11 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
         for dr in plan.drifts:
             action = ("restoring the plan's version (--overwrite-drift)" if dr.restored
                       else "kept" if dr.how != "published" else "kept (history)")
-            lines.append(p(f"  ! {dr.address}", "magenta", True) + f" {DRIFT_WORDS.get(dr.how, dr.how)}: {action}")
+            lines.append(p(f"  ! {safe(dr.address)}", "magenta", True) + f" {DRIFT_WORDS.get(dr.how, dr.how)}: {action}")
             for f in dr.fields:
-                lines.append(f"      {f.path}: {_change(f.path, f.old, f.new, tz)}")
+                lines.append(f"      {safe(f.path)}: {_change(f.path, f.old, f.new, tz)}")
             if dr.how == "published" and dr.live is not None:
-                lines.append(f"      releaseURL: {dr.live.release_url or '(none yet)'}")
+                lines.append(f"      releaseURL: {safe(dr.live.release_url or '(none yet)')}")
             if dr.plan_also_changes and not dr.restored:
                 lines.append("      (the plan also changes this post; its change waits until you choose)")
         if any(not dr.restored and dr.how != "published" for dr in plan.drifts):
@@ -133,7 +149,7 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
         lines.append(p(f"{title}: {len(notes)}" if counted_title else f"{title}:", title_fg, title_bold))
         _listing(lines, [f"{n.address}: {n.message}" for n in notes])
         if show_hint and notes[0].hint:
-            lines.append(f"    hint: {notes[0].hint}")
+            lines.append(f"    hint: {safe(notes[0].hint)}")
     if plan.remarks:
         lines.append("")
         lines.append(f"Ownership marker missing (dropped by a dashboard edit): {len(plan.remarks)} post(s); "
@@ -194,20 +210,20 @@ def apply_summary(result: Result, plan_file: str, had_changes: bool) -> None:
                 else "Stopped: the rate-limit budget is spent.")
         click.echo(paint(stop, "yellow", True))
         click.echo(f"  Done so far: {counts} (recorded in the state file; nothing will be repeated)")
-        click.echo(f"  Remaining: {len(result.remaining)} post(s), e.g. {', '.join(result.remaining[:5])}")
+        click.echo(f"  Remaining: {len(result.remaining)} post(s), e.g. {safe(', '.join(result.remaining[:5]))}")
         click.echo(f"  Re-run `cliper-sched apply {plan_file}` after {when} to finish "
                    "(or use --wait to let it wait).")
     if result.failures:
         click.echo("")
         click.echo(paint(f"Postiz refused {len(result.failures)} post(s):", "red", True))
-        for f in result.failures:
-            click.echo(f"  {f.address} ({f.provider} channel {f.channel!r}): {f.message}")
+        for f in result.failures:  # Postiz's own words: shown, never obeyed by the terminal
+            click.echo(f"  {safe(f.address)} ({safe(f.provider)} channel {safe(repr(f.channel))}): {safe(f.message)}")
         click.echo("  Fix these in the plan (or the channel in Postiz) and apply again; the others were applied.")
     if result.uncertain:
         click.echo("")
         click.echo(paint(f"{len(result.uncertain)} post(s) got no clear answer from Postiz:", "yellow", True))
         for address in result.uncertain:
-            click.echo(f"  {address}")
+            click.echo(f"  {safe(address)}")
         click.echo("  They are journaled: the next apply reads Postiz back first and never sends them twice.")
     if result.stopped_until is None and not result.failures and not result.uncertain:
         if had_changes:

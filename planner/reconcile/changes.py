@@ -13,6 +13,12 @@ from planner.reconcile.records import FieldChange
 from planner.reconcile.state import Owned
 
 
+def media_files(desired: DesiredPost) -> list[dict]:
+    """The plan's media of a post: each file as the plan names it, with its sha256."""
+    return [{"path": path, "sha256": sha}
+            for (sha, _), path in zip(desired.media_files, desired.media_paths, strict=True)]
+
+
 @dataclass
 class Create:
     address: str
@@ -23,7 +29,7 @@ class Create:
     def data(self) -> dict:
         return {"action": "create", "address": self.address, "channel": self.desired.channel.name,
                 "provider": self.desired.channel.provider, "reason": self.reason,
-                "new": self.desired.record.as_dict()}
+                "new": self.desired.record.as_dict(), "media_files": media_files(self.desired)}
 
 
 @dataclass
@@ -44,7 +50,8 @@ class Update:
     def data(self) -> dict:
         return {"action": "update", "address": self.address, "post_id": self.live.id,
                 "channel": self.desired.channel.name, "provider": self.desired.channel.provider,
-                "reason": self.reason, "fields": [f.as_dict() for f in self.fields]}
+                "reason": self.reason, "fields": [f.as_dict() for f in self.fields],
+                "media_files": media_files(self.desired)}
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from planner.fsutil import sha256_file
 from planner.planfile import Plan
 from planner.postiz.models import Channel
 from planner.providers import effective_settings
@@ -29,21 +28,11 @@ class DesiredPost:
     media_files: list[tuple[str, Path]]  # (sha256, file) in order
     line: int | None = None
     index: int | None = None
+    media_paths: tuple[str, ...] = ()  # each file as the plan names it (relative to the workspace)
 
     @property
     def caption_digest(self) -> str:
         return normalize.text_digest(self.caption)
-
-
-def _sha256(path: Path, seen: dict[Path, str]) -> str:
-    """For a plan written without sha256: identify the media by content anyway
-    (once per file per run; a module-wide cache would go stale in a long process)."""
-    if path not in seen:
-        try:
-            seen[path] = sha256_file(path)
-        except OSError:
-            seen[path] = "0" * 64  # missing file: the upload step reports it
-    return seen[path]
 
 
 def address(key: str, ref: str) -> str:
@@ -53,16 +42,16 @@ def address(key: str, ref: str) -> str:
 def build(plan: Plan, channels: dict[str, Channel]) -> list[DesiredPost]:
     """`channels` maps every channel ref used by the plan to its resolved channel."""
     out: list[DesiredPost] = []
-    hashed: dict[Path, str] = {}
     for post, ref, at, caption, settings in plan.targets():
         channel = channels[ref]
         effective = effective_settings(channel.provider, caption, settings)
         media_files: list[tuple[str, Path]] = []
+        media_paths: list[str] = []
         media = getattr(post, "media", None)
         if media is not None:
-            path = Path(plan.media_file(post))
-            sha = media.sha256 or _sha256(path, hashed)
-            media_files.append((sha, path))
+            # The plan's sha256 is required, and checked against the file before anything is sent.
+            media_files.append((media.sha256, Path(plan.media_file(post))))
+            media_paths.append(media.path)
         record = Record(
             at=normalize.instant(at),
             content=normalize.content(caption),
@@ -80,6 +69,7 @@ def build(plan: Plan, channels: dict[str, Channel]) -> list[DesiredPost]:
                 media_files=media_files,
                 line=getattr(post, "line", None),
                 index=getattr(post, "index", None),
+                media_paths=tuple(media_paths),
             )
         )
     return out

@@ -32,7 +32,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from planner.errors import UserError
-from planner.fsutil import atomic_write_text
+from planner.fsutil import PLAN_MAX_BYTES, atomic_write_text, read_capped
 from planner.reconcile.changes import Drift
 from planner.reconcile.records import Record
 from planner.yamldoc import parse_yaml
@@ -118,7 +118,7 @@ def pull(plan_path: Path, plan: Any, drifts: list[Drift], live_records: dict[str
 
     The text keeps the file's byte order mark and line endings: `write` puts it as is.
     """
-    text, bom, eol = _split_bom_and_newlines(Path(plan_path).read_bytes())
+    text, bom, eol = _split_bom_and_newlines(read_capped(plan_path, PLAN_MAX_BYTES, "the plan file"))
     y = _yaml(text)
     doc = y.load(text)
     posts = doc.get("posts") or []

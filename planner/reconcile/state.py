@@ -21,7 +21,13 @@ from pathlib import Path
 import filelock
 
 from planner.errors import UserError, write_failed
-from planner.fsutil import atomic_write_text, check_writable, remove_stale_temps
+from planner.fsutil import (
+    STATE_MAX_BYTES,
+    atomic_write_text,
+    check_writable,
+    read_capped,
+    remove_stale_temps,
+)
 from planner.postiz.models import LivePost
 from planner.reconcile import budgetcache, crashpoints
 from planner.reconcile.journal import Intent
@@ -147,10 +153,10 @@ class State:
     def save(self) -> None:
         text = self.dumps()
         try:
-            if self.path.read_text("utf-8") == text:
+            if read_capped(self.path, STATE_MAX_BYTES, "the state file") == text.encode("utf-8"):
                 return  # unchanged: a no-op apply leaves the file alone
-        except OSError:
-            pass
+        except (OSError, UserError):
+            pass  # missing, or not a file to compare with: written below
         crashpoints.reached("before-state-write")
         try:
             atomic_write_text(self.path, text)
@@ -176,7 +182,9 @@ def load(path: Path, plan_name: str, *, api_url: str | None = None) -> State:
     if not path.exists():
         return State(path=path, plan_name=plan_name, api_url=api_url)
     try:
-        data = json.loads(path.read_text("utf-8"))
+        # A regular file under the cap, or refused unread: a link to /dev/zero or a FIFO
+        # from a pull request must not exhaust memory or hang the run.
+        data = json.loads(read_capped(path, STATE_MAX_BYTES, "the state file").decode("utf-8"))
     except (OSError, ValueError, RecursionError) as exc:
         # RecursionError: thousands of nested [ or {, deeper than Python's JSON parser goes.
         why = "it is nested too deeply to be a state file" if isinstance(exc, RecursionError) else exc

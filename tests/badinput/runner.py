@@ -5,6 +5,9 @@ Layout of a case folder, as a user's repository would have it:
     plans/ep12.yaml     the case's plan file (when it has one)
     rules.yaml          the case's rules file (when it has one)
 Placeholders in the command: {plan}, {rules}, {ws}.
+`special` puts something that is not a regular file where the plan, the rules or
+the state file goes (`dev-zero`, `dev-urandom`: a link to the device; `fifo`; `huge`:
+a sparse file over the size cap), as a pull request can.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +39,8 @@ class Case:
     sandbox: bool = False
     xfail: str | None = None
     memory_mb: int | None = None
+    special: dict[str, str] = field(default_factory=dict)  # plan | rules | state -> kind, see `put_special`
+    timeout: int | None = None  # seconds before the run is killed (SIGALRM): a hang fails, never blocks
 
     @property
     def exit(self) -> int:
@@ -62,7 +68,27 @@ def build(case: Case, root: Path) -> dict[str, str]:
     if case.rules:
         shutil.copyfile(HERE / case.rules, root / "rules.yaml")
         values["rules"] = str(root / "rules.yaml")
+    places = {"plan": root / "plans" / "ep12.yaml", "rules": root / "rules.yaml",
+              "state": root / "plans" / "ep12.state.json"}
+    for which, kind in case.special.items():
+        put_special(places[which], kind)
+        values.setdefault(which, str(places[which]))
     return values
+
+
+def put_special(path: Path, kind: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    if kind in ("dev-zero", "dev-urandom"):
+        path.symlink_to("/dev/zero" if kind == "dev-zero" else "/dev/urandom")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "huge":
+        with open(path, "wb") as fh:  # sparse: no disk used
+            fh.write(b"version: 1\n")
+            fh.truncate(17 * 1024 * 1024)
+    else:
+        raise ValueError(f"unknown special file {kind!r}")
 
 
 def damage(video_dir: Path, mutation: str) -> None:
@@ -93,12 +119,26 @@ def damage(video_dir: Path, mutation: str) -> None:
             fh.truncate(1200 * 1024 * 1024)
     elif mutation == "text-file":
         (video_dir / "2.txt").write_text("subtítulos, no un vídeo\n", "utf-8")
+    elif mutation == "clip-link-outside":
+        # A private video beside the workspace (the case folder stands for the user's home).
+        private = video_dir.parents[2] / "private" / "holiday.mp4"
+        private.parent.mkdir(parents=True, exist_ok=True)
+        private.write_bytes((video_dir / "3.mp4").read_bytes() + b"private")
+        (video_dir / "3.mp4").unlink()
+        (video_dir / "3.mp4").symlink_to(private)
+    elif mutation == "copys-fifo":
+        copys.unlink()
+        os.mkfifo(copys)
+    elif mutation == "copys-dev-zero":
+        copys.unlink()
+        copys.symlink_to("/dev/zero")
     else:
         raise ValueError(f"unknown workspace mutation {mutation!r}")
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, str]]:
-    """Every file under root: size and sha256 (sparse huge files: size and mtime).
+    """Every file under root: size and sha256 (sparse huge files: size and mtime; a link,
+    a FIFO or a device: what it is, never read).
 
     The empty `<plan>.state.json.lock` a Postiz-facing command leaves beside the
     plan is filelock's, not a change of content: it is left out.
@@ -109,8 +149,12 @@ def snapshot(root: Path) -> dict[str, tuple[int, str]]:
             if name.endswith(".state.json.lock"):
                 continue
             path = Path(dirpath) / name
-            st = path.stat()
-            if st.st_size > 50 * 1024 * 1024:
+            st = path.lstat()
+            if stat.S_ISLNK(st.st_mode):
+                out[str(path.relative_to(root))] = (-1, "link to " + os.readlink(path))
+            elif not stat.S_ISREG(st.st_mode):
+                out[str(path.relative_to(root))] = (-1, stat.filemode(st.st_mode))
+            elif st.st_size > 50 * 1024 * 1024:
                 out[str(path.relative_to(root))] = (st.st_size, str(st.st_mtime_ns))
             else:
                 out[str(path.relative_to(root))] = (st.st_size, hashlib.sha256(path.read_bytes()).hexdigest())

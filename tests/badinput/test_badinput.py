@@ -48,6 +48,8 @@ def test_bad_input(case, tmp_path, runner, box):
            "POSTIZ_API_URL": box.api_url, "POSTIZ_API_KEY": box.api_key}
     if case.memory_mb:
         env["FORKRUN_MEMORY_MB"] = str(case.memory_mb)
+    if case.timeout:
+        env["FORKRUN_TIMEOUT"] = str(case.timeout)
     disk_before = snapshot(root)
     postiz_before = box.control("GET", "posts")["posts"] if case.sandbox else None
     hits_before = box.control("GET", "ratelimit")["hits"] if case.sandbox else None
@@ -57,6 +59,8 @@ def test_bad_input(case, tmp_path, runner, box):
 
     output = run.stdout + run.stderr
     assert "Traceback" not in output, output
+    # Whatever the input held, nothing reaches the terminal as a control sequence.
+    assert "\x1b" not in output and "\r" not in output, repr(output)
     assert run.signal is None, f"killed by signal {run.signal}"
     assert run.rc == case.exit, output
     assert case.expect["where"] in output, output

@@ -202,7 +202,8 @@ def test_hand_edited_mistakes_are_explained_with_lines(tmp_path, edit, expected)
 def test_media_path_must_stay_in_the_workspace(tmp_path, media, words):
     path = tmp_path / "p.yaml"
     path.write_text(GOOD.replace('    caption: "Hola #a"',
-                                 f'    media: {{path: {media}}}\n    caption: "Hola #a"'), encoding="utf-8")
+                                 f'    media: {{path: {media}, sha256: "{"0" * 64}"}}\n    caption: "Hola #a"'),
+                    encoding="utf-8")
     with pytest.raises(UserError, match=words):
         load_plan(path)
 

@@ -115,7 +115,8 @@ def test_bundled_example_plans_and_validates(repo_root, tmp_path, cli):
     assert doc["posts"][0]["channels"] == ["tiktok-main", "youtube-shorts", "instagram-reels", "x-main", "linkedin-page"]
     assert [p["clip"] for p in doc["posts"]] == [3, 1, 5, 2, 4]  # best viral_potential first
     assert not any(p["at"][:10] in ("2026-12-24", "2026-12-25", "2026-12-26") for p in doc["posts"])
-    res = cli("validate", out)
+    # The workspace lies outside tmp_path: named by the user, as a plan alone may not.
+    res = cli("validate", out, "--workspace", repo_root / "examples" / "cliper-workspace")
     assert res.code == 0, res.err
     assert "warning" not in res.err.lower()
 

@@ -95,3 +95,23 @@ def test_apply_json_is_only_json_on_stdout_even_when_posts_are_refused(sandbox_m
     assert data["result"]["added"] == 5
     assert [f["address"] for f in data["result"]["failures"]] == ["clip-02@x-main"]
     assert data["result"]["failures"][0]["message"]
+
+
+def test_the_diff_names_the_media_file_next_to_its_checksum(sandbox_main, plan):
+    first = plan.doc["posts"][0]["media"]
+    shown = run("diff", str(plan))
+    assert f"      media:    output/ep12/1.mp4 (sha256:{first['sha256'][:12]}…)" in shown.output, shown.output
+    data = _valid(json.loads(run("diff", str(plan), "--json").output))
+    create = next(c for c in data["changes"] if c["address"] == "clip-01@tiktok-main")
+    assert create["media_files"] == [{"path": "output/ep12/1.mp4", "sha256": first["sha256"]}]
+    assert run("apply", str(plan), "--auto-approve").exit_code == 0
+
+    plan.doc["posts"][0]["media"] = plan.doc["posts"][2]["media"]  # another clip for post 1
+    plan.save()
+    changed = run("diff", str(plan))
+    third = plan.doc["posts"][2]["media"]["sha256"]
+    assert (f"      media: sha256:{first['sha256'][:12]}… → output/ep12/3.mp4 (sha256:{third[:12]}…)"
+            in changed.output), changed.output
+    data = _valid(json.loads(run("diff", str(plan), "--json").output))
+    update = next(c for c in data["changes"] if c["address"] == "clip-01@tiktok-main")
+    assert update["media_files"] == [{"path": "output/ep12/3.mp4", "sha256": third}]

@@ -12,6 +12,8 @@ so forking is safe. Test-only knobs, read by the child before it runs the CLI:
 - FORKRUN_MEMORY_MB=N: let the run's address space grow by at most N MB (and
   its CPU time to 30 s), so an input that explodes in memory fails that run
   instead of the machine;
+- FORKRUN_TIMEOUT=N: end the run with SIGALRM after N seconds, so an input that
+  makes it wait for ever (a FIFO) fails that run instead of blocking the tests;
 - FORKRUN_KILL_AT=KIND:N: SIGKILL at the N-th time a crash point of that kind
   is reached (planner/reconcile/crashpoints.py);
 - FORKRUN_COUNT_POINTS=FILE: count every crash point reached and write the
@@ -30,6 +32,8 @@ _COUNTS: dict[str, int] = {}
 
 
 def _install_knobs() -> None:
+    if os.environ.get("FORKRUN_TIMEOUT"):
+        signal.alarm(int(os.environ["FORKRUN_TIMEOUT"]))
     if os.environ.get("FORKRUN_MEMORY_MB"):
         import resource
 
