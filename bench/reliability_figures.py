@@ -43,13 +43,17 @@ def run_suite(full: bool) -> tuple[dict, dict, float]:
         elapsed = time.monotonic() - started
         counts: dict = defaultdict(int)
         kinds: dict = defaultdict(int)
+        attacks: dict = defaultdict(lambda: [0, 0])  # kind -> [tried, refused]
         if counts_file.exists():
             for line in counts_file.read_text("utf-8").splitlines():
                 entry = json.loads(line)
                 counts[entry["name"]] += entry["amount"]
                 if entry["name"] == "kill_points" and "kind" in entry:
                     kinds[entry["kind"]] += entry["amount"]
+                if entry["name"] in ("attacks_tried", "attacks_refused") and "kind" in entry:
+                    attacks[entry["kind"]][entry["name"] == "attacks_refused"] += entry["amount"]
         counts["kill_points_by_chain"] = dict(sorted(kinds.items()))
+        counts["attacks_by_kind"] = dict(sorted(attacks.items()))
         return dict(counts), outcomes(junit), elapsed
 
 
@@ -93,6 +97,7 @@ def machine() -> str:
 
 def figures_table(c: dict, o: dict, elapsed: float, full: bool) -> list[tuple[str, str]]:
     chains = ", ".join(f"{k}: {v}" for k, v in c.get("kill_points_by_chain", {}).items()) or "none"
+    attacks = ", ".join(f"{k}: {r}/{t}" for k, (t, r) in c.get("attacks_by_kind", {}).items()) or "none"
     return [
         ("Faults injected (500, delay, lost answer, 429, restart, lock, lost/stale state)", str(c.get("faults_injected", 0))),
         ("Faults survived (a plain re-run converged)", str(c.get("faults_survived", 0))),
@@ -104,6 +109,11 @@ def figures_table(c: dict, o: dict, elapsed: float, full: bool) -> list[tuple[st
         ("Bad inputs refused cleanly (exit 1, file + place, no traceback, nothing changed)",
          str(c.get("bad_inputs_refused_cleanly", 0))),
         ("Property-based examples (round trip, apply-then-diff)", str(c.get("property_examples", 0))),
+        ("Attacks tried (clip swapped after review, dripping and oversized answers, non-JSON 429s)",
+         str(c.get("attacks_tried", 0))),
+        ("Attacks refused (nothing unreviewed sent, ended at the deadline, memory kept, block kept)",
+         str(c.get("attacks_refused", 0))),
+        ("  refused/tried per kind", attacks),
         ("Secret checks (runs, exceptions, logs, files searched for the key)", str(c.get("secret_checks", 0))),
         ("Duplicate checks of Postiz (after every fault, kill and re-run)", str(c.get("duplicate_checks", 0))),
         ("Convergence checks (exact posts, valid state, `diff` clean)", str(c.get("convergence_checks", 0))),
@@ -153,9 +163,18 @@ break it. The figures at the end were written by
 - **Bad input is refused before anything changes**, with the file, the line,
   the path inside it and a hint; never a Python traceback (the open
   exceptions are listed under "Known bugs" below).
+- **What was reviewed is what is posted.** A clip changed on disk after the
+  changes were shown (while apply's question waits) is neither uploaded nor
+  posted: the bytes are hashed as they are sent.
+- **A misbehaving server cannot hold or sink a run.** Each request ends within
+  `--timeout` however slowly the answer drips; an answer over 32 MiB is refused
+  before it fills the memory; a 429 is a block whatever its body, and no create
+  is sent into it, in this run or the next.
 - **The API key is never written anywhere**: not in output, errors, logs, the
-  state file or the plan. Plain `http://` to another machine warns that the key
-  travels in clear. TLS is always verified; a private CA is trusted with
+  state file or the plan, even when a server hands it back shouted, cut into
+  pieces or base64-encoded. A key file others can read is warned about
+  (refused with `CLIPER_SCHED_STRICT_KEY_FILE=1`). Plain `http://` to another
+  machine warns that the key travels in clear. TLS is always verified; a private CA is trusted with
   `--ca-bundle FILE` (or `REQUESTS_CA_BUNDLE`), never by turning verification off.
   YAML is read as data only: `!!python/...` tags are refused, never run.
 
@@ -190,6 +209,14 @@ and `cliper-sched diff --detailed-exitcode` exits 0.
 - `tests/reliability/test_process_faults.py`: the Postiz server killed -9 while
   a create hangs in it, and restarted on the same database; two applies of one
   plan started at the same moment.
+- `tests/reliability/test_hostile.py`: a pull request or a misbehaving server
+  against the installed CLI, through a proxy on 127.0.0.1. A clip is swapped while
+  apply waits for "yes": nothing of it is uploaded or posted, exit 4 naming the
+  file. An answer drips one byte at a time (in the headers, in the body, in the
+  answer to a create): the command ends at `--timeout`, and the create is read
+  back, not re-sent. An answer of 200 MiB, or declaring 1 GiB, is refused with
+  the process under 150 MiB. A 429 as an nginx page, empty, or plain text with
+  `Retry-After`: exit 3 with the time, and the re-run sends nothing counted.
 - `tests/badinput/`: the corpus (`manifest.yaml`, `corpus/`): plan files, rules
   files and CLIPER workspaces, each with the command, the exit code, the message
   and the place it must name. Each run is checked for no traceback, no file
@@ -198,8 +225,11 @@ and `cliper-sched diff --detailed-exitcode` exits 0.
 - `tests/test_secrets.py`: every command with a recognisable key from the
   environment and from `--api-key-file`, on happy and error paths (wrong key,
   `Bearer ` prefix, server 500, no server, a post Postiz refuses, a broken plan,
-  plain http to another host); stdout, stderr, `--json`, debug logs, exception
-  texts and every file written are searched for any part of the key.
+  plain http to another host, a server that echoes the key upper-cased, cut,
+  split across its message, URL-encoded or in base64, in every error family);
+  stdout, stderr, `--json`, debug logs, exception texts and every file written
+  are searched for any part of the key (any 8 characters, any case, its
+  base64). A key file others can read warns once, and is refused when strict.
 - `tests/test_properties.py` (hypothesis): any valid plan round-trips through
   dump and load (captions of any Unicode text); applying any plan then diffing
   it shows no changes.

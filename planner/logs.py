@@ -14,7 +14,9 @@ CLIPER_SCHED_LOG=debug). stdout is never touched: it carries plans and --json.
 No colour, ever. Other libraries' loggers (urllib3, werkzeug) are left alone.
 
 Every secret handed to `add_secret` (the client adds its API key) is redacted
-from each line the handler writes, tracebacks included, whatever logged it.
+from each line the handler writes, tracebacks included, whatever logged it, in
+every form `planner.postiz.errors.redact` knows: any letter case, any run of 8
+or more of its characters, URL-encoded, base64.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ _said: set[str] = set()  # wrong CLIPER_SCHED_LOG values already warned about
 
 
 def add_secret(secret: str | None) -> None:
-    """Never let `secret` reach a log line (also its URL-encoded form, and sent with `Bearer `)."""
+    """Never let `secret` reach a log line, in any form (see `scrub`), nor the key alone of a
+    `Bearer KEY` value."""
     if not secret:
         return
     _secrets.add(secret)
@@ -45,7 +48,8 @@ def add_secret(secret: str | None) -> None:
 
 
 def scrub(text: str) -> str:
-    """`text` with every registered secret replaced by <redacted> (longest first)."""
+    """`text` with every registered secret replaced by <redacted> (longest first): also in
+    another letter case, cut to 8 or more characters, URL-encoded or base64-encoded."""
     for secret in sorted(_secrets, key=len, reverse=True):
         text = redact(text, secret)
     return text

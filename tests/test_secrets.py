@@ -46,6 +46,7 @@ class World:
         self.key_file = root / "secret" / "postiz.key"  # holds the key by design: not searched
         self.key_file.parent.mkdir(parents=True)
         self.key_file.write_text(KEY + "\n")
+        self.key_file.chmod(0o600)  # as the README says; a readable one is tested on its own
         self.plan = self.repo / "plans" / "ep12.yaml"
         self.runs = 0
         self.leaks: list[str] = []
@@ -414,3 +415,127 @@ def test_a_plan_made_with_an_absolute_workspace_path_holds_no_machine_path(world
           "--timezone", "UTC", "-o", str(w.plan))
     lines = [line for line in w.plan.read_text("utf-8").splitlines() if str(w.root) in line]
     assert lines == []
+
+
+# -- a server that hands the key back in pieces ------------------------------------------------
+
+
+def _forms_of_the_key() -> list[str]:
+    """The key and what a server could turn it into: its base64 (from each of the three
+    alignments, so the base64 of any fragment is a run of one of them) and URL-encoding."""
+    import base64
+
+    forms = [KEY, quote(KEY, safe="")]
+    for start in range(3):
+        raw = KEY[start:].encode()
+        forms += [base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("=")]
+    return forms
+
+
+def _fragments(text: str, size: int = 8) -> list[str]:
+    """Every run of `size` characters of the key (or of its encoded forms) found in `text`,
+    whatever its case."""
+    lower = text.lower()
+    found = set()
+    for form in _forms_of_the_key():
+        for i in range(len(form) - size + 1):
+            if form[i:i + size].lower() in lower:
+                found.add(form[i:i + size])
+    return sorted(found)
+
+
+def _reflections(auth: str) -> list[str]:
+    """The key as a hostile or careless server may echo it: shouted, cut, split, encoded."""
+    import base64
+
+    key = auth.split()[-1] if auth else KEY
+    half = len(key) // 2
+    return [
+        key.upper(),
+        key.lower(),
+        key.swapcase(),
+        key[:12],
+        key[-9:],
+        f"{key[:half]} ... {key[half:]}",
+        f"{key[:9]}\n{key[9:18]}\t{key[18:]}",
+        base64.b64encode(key.encode()).decode(),
+        base64.b64encode(key[4:].encode()).decode(),
+        base64.urlsafe_b64encode(key[1:20].encode()).decode().rstrip("="),
+        quote(key, safe=""),
+        "Authorization: " + key.replace("_", "%5F"),
+    ]
+
+
+REFLECTING = [
+    # (method, path, status, body from the reflections)
+    ("GET", "/api/public/v1/integrations", 400,
+     lambda r: {"message": r, "error": "Bad Request", "statusCode": 400}),  # family B, every one
+    ("GET", "/api/public/v1/integrations", 401, lambda r: {"msg": " / ".join(r)}),
+    ("GET", "/api/public/v1/integrations", 500, lambda r: {"statusCode": 500, "message": " ".join(r)}),
+    ("GET", "/api/public/v1/integrations", 404, lambda r: {"message": "Cannot GET " + "/".join(r),
+                                                          "error": "Not Found", "statusCode": 404}),
+    ("GET", "/api/public/v1/integrations", 418, lambda r: {"error": "; ".join(r)}),
+    ("POST", "/api/public/v1/posts", 400,
+     lambda r: {"statusCode": 400, "provider": "x", "name": r[3], "message": " | ".join(r)}),  # family D
+]
+
+
+def test_a_server_that_reflects_the_key_in_pieces_never_gets_any_of_it_printed(world):
+    from support.hostile import HostileProxy, answer
+
+    w = world
+    _plan(w)
+    texts = []
+    with HostileProxy(w.box.base_url) as proxy:
+        for method, path, status, body in REFLECTING:
+            proxy.clear()
+            proxy.on(method, path, answer(status, lambda auth, body=body: json.dumps(body(_reflections(auth))).encode()))
+            if method == "GET":
+                argvs = [("channels",), ("channels", "--json"), ("-vv", "diff", str(w.plan)),
+                         ("doctor", "--json")]
+            else:
+                argvs = [("-vv", "apply", str(w.plan), "--auto-approve", "--rate-limit", "1000/h"),
+                         ("apply", str(w.plan), "--auto-approve", "--json", "--rate-limit", "1000/h")]
+            for argv in argvs:
+                run = w.run(*argv, expect=(1, 4), url=proxy.api_url)
+                texts.append(run.stdout + run.stderr)
+        # The answers really held the key (the proxy was in the way).
+        assert proxy.count("GET", "/api/public/v1/integrations") >= 5 * 4
+    leaked = [(t[:2000], _fragments(t)) for t in texts if _fragments(t)]
+    record("secrets_leaked", len(leaked))
+    assert leaked == [], leaked
+    assert w.leaks == []
+
+
+# -- the key file --------------------------------------------------------------------------------
+
+
+def test_a_key_file_others_can_read_is_warned_about_and_refused_when_strict(world):
+    w = world
+    _plan(w)
+    readable = w.root / "secret" / "shared.key"
+    readable.write_text(KEY + "\n")
+    readable.chmod(0o644)
+    by_file = {"key": None}
+    warned = w.run("channels", "--api-key-file", str(readable), **by_file)
+    assert warned.stderr.count("readable by other users") == 1, warned.stderr  # once
+    assert str(readable) in warned.stderr and f"chmod 600 {readable}" in warned.stderr, warned.stderr
+    assert "tiktok-main" in warned.stdout  # a warning: the command still ran
+    # POSTIZ_API_KEY_FILE is the same file by another road.
+    env_run = w.runner.run(["channels"], {**w.env(key=None), "POSTIZ_API_KEY_FILE": str(readable)})
+    w.runs += 1
+    assert env_run.rc == 0 and "readable by other users" in env_run.stderr, env_run.text
+    # Strict: refused before anything is sent.
+    refused = w.runner.run(["diff", str(w.plan), "--api-key-file", str(readable)],
+                           {**w.env(key=None), "CLIPER_SCHED_STRICT_KEY_FILE": "1"})
+    w.runs += 1
+    assert refused.rc == 1, refused.text
+    assert "Traceback" not in refused.text
+    assert str(readable) in refused.stderr and "chmod 600" in refused.stderr, refused.stderr
+    # A file only its owner can read: no warning, strict or not.
+    for strict in ("", "1"):
+        quiet = w.runner.run(["channels", "--api-key-file", str(w.key_file)],
+                             {**w.env(key=None), "CLIPER_SCHED_STRICT_KEY_FILE": strict})
+        w.runs += 1
+        assert quiet.rc == 0 and "readable by other users" not in quiet.stderr, quiet.text
+    _finish(w)

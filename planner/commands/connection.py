@@ -27,7 +27,7 @@ KEY_HELP = ("File holding the Postiz API key [env POSTIZ_API_KEY_FILE]; without 
 CA_HELP = ("PEM file of a private CA to trust for https (REQUESTS_CA_BUNDLE works too). "
            "TLS verification is never turned off.")
 
-TIMEOUT_HELP = ("Seconds to wait for each answer from Postiz [env POSTIZ_TIMEOUT; default 60, "
+TIMEOUT_HELP = ("Seconds each request to Postiz may take, connect to last byte [env POSTIZ_TIMEOUT; default 60, "
                 "doctor 10]; a create left without an answer is read back, never sent twice.")
 DEFAULT_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 5.0

@@ -38,6 +38,8 @@ class RateBudget:
         self.reset_at: float | None = None  # end of the current window, if known
         self.blocked_until: float | None = None  # end of a 429 block
         self.known = False  # True once the server has told us
+        # Called after every block (a 429), e.g. to write it down at once (budgetcache).
+        self.on_block: list[Callable[[], None]] = []
 
     # -- questions -----------------------------------------------------------------
 
@@ -104,13 +106,25 @@ class RateBudget:
         self.remaining = max(0, self.remaining - 1)
 
     def blocked(self, retry_after: int) -> datetime:
-        """A 429: nothing may be sent until the block ends. Returns that time."""
+        """A 429, whatever its body: nothing counted may be sent until the block ends.
+
+        `retry_after` comes from the `Retry-After` header, or is an hour when the
+        answer had none (docs/postiz-api.md §15.3). A block never shortens one
+        already known. Returns when it ends.
+        """
         now = self._clock()
+        headers_known = self.known
         self.known = True  # the server told us, if only that we are blocked
-        self.blocked_until = now + max(0, retry_after)
+        until = now + max(0, retry_after)
+        if self.blocked_until is None or self.blocked_until < until:
+            self.blocked_until = until
         self.remaining = 0
-        if self.reset_at is None or self.reset_at < self.blocked_until:
+        if not headers_known or self.reset_at is None or self.reset_at < self.blocked_until:
+            # The block's end is when counting starts again; only a window the server
+            # reported (X-RateLimit-Reset) may end later than that.
             self.reset_at = self.blocked_until
+        for listener in list(self.on_block):
+            listener()
         return datetime.fromtimestamp(self.blocked_until, UTC)
 
     # -- persistence (done by the reconciler) -------------------------------------

@@ -8,6 +8,16 @@ exponential backoff by urllib3's `Retry` on the session adapter (`_SafeRetry`);
 Counted requests go through the rate-limit budget first. The API key lives only
 in the session headers and is redacted from every error and every log line.
 
+A misbehaving server or proxy cannot hurt the run (docs/postiz-api.md §3.5):
+- one deadline per request: the timeout (`--timeout`, POSTIZ_TIMEOUT) bounds the
+  whole request, connection, sending and the complete answer, retries included,
+  not only each wait for data; a counted POST that runs out of time is an
+  `UncertainResponse` (read back, never re-sent);
+- answers are read as a stream and refused above MAX_ANSWER_BYTES (32 MiB);
+- a 429 is a block whatever its body (§15.3);
+- an upload hashes the bytes as they are sent and stops before the last one if
+  they are not the reviewed file (`MediaChanged`).
+
 Each request is logged (`-v`): `POST /api/public/v1/posts 201 143 ms (counted;
 29/30 left)`, one line per request plus one per retry; `-vv` adds the size and
 rate-limit headers of each answer and the budget's decisions (planner.logs).
@@ -16,8 +26,11 @@ rate-limit headers of each answer and the budget's decisions (planner.logs).
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import logging
 import os
+import socket
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -29,6 +42,8 @@ import requests
 import requests.auth
 from requests.adapters import HTTPAdapter
 from requests_toolbelt.multipart.encoder import MultipartEncoder
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     MaxRetryError,
     NameResolutionError,
@@ -44,6 +59,7 @@ from planner.postiz.budget import DEFAULT_LIMIT, RateBudget
 from planner.postiz.errors import (
     AuthError,
     BudgetExhausted,
+    MediaChanged,
     NetworkError,
     NotFound,
     NotPostizError,
@@ -66,7 +82,12 @@ from planner.postiz.models import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds
+DEFAULT_TIMEOUT = (5.0, 60.0)  # (connect, read) seconds; the read one also bounds each whole request
+MAX_ANSWER_BYTES = 32 * 1024 * 1024  # the biggest answer read (docs/postiz-api.md §3.5)
+UPLOAD_MIN_RATE = 64 * 1024  # bytes/s an upload may take on top of the deadline (§3.5)
+MAX_MESSAGE_CHARS = 2000  # of one server message kept in an error
+MAX_MESSAGES = 100  # validation messages kept from one answer
+BLOCK_SECONDS = 3600  # a 429 without a readable Retry-After: Postiz blocks for an hour (§15.2)
 FIND_SLOT_TIMEOUT = (5.0, 10.0)  # find-slot can hang forever on a disabled channel (docs/postiz-api.md §5.4)
 POST_TYPES = ("schedule", "now", "draft", "update")
 AUTH_HINT = ("use the key from Postiz Settings > Public API, raw (no 'Bearer ' prefix); "
@@ -94,10 +115,15 @@ class _SafeRetry(Retry):
                   _stacktrace=None):
         once = method is not None and (method.upper() not in (self.allowed_methods or ())
                                        or (url is not None and "/find-slot/" in url))
-        if once:
+        deadline = _active_deadline()
+        if once or (deadline is not None and deadline.fired):
             return Retry(total=0, raise_on_status=False).increment(
                 method, url, response, error, _pool, _stacktrace)
         new = super().increment(method, url, response, error, _pool, _stacktrace)
+        if deadline is not None and deadline.left() <= new.get_backoff_time():
+            # No time left for another try: the request's deadline covers its retries.
+            return Retry(total=0, raise_on_status=False).increment(
+                method, url, response, error, _pool, _stacktrace)
         # Only reached when a retry will really be made (exhaustion raises above).
         if log.isEnabledFor(logging.INFO):
             done = len(new.history)
@@ -107,6 +133,187 @@ class _SafeRetry(Retry):
             log.info("%s %s %s, retry %d of %s %s", method, _path(url), why, done, of,
                      f"in {wait:.1f} s" if wait else "now")
         return new
+
+
+class _Deadline:
+    """The time by which one whole request must be over: connection, sending, retries
+    and the complete answer (not only each wait for data, which is what `timeout`
+    bounds in requests).
+
+    While it is active (`with deadline:`, in the thread making the request), every
+    connection the request uses registers itself and its socket (`_watch`); a timer
+    shuts those sockets down when the time is up, which ends any blocked send or
+    read at once. The socket is kept as well as the connection: for an answer
+    that closes the connection, http.client hands the socket over to the response
+    and the connection forgets it. `fired` then tells the client why the request failed.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.fired = False
+        self._at = time.monotonic() + seconds
+        self._connections: list[HTTPConnection] = []
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def left(self) -> float:
+        return self._at - time.monotonic()
+
+    def answer_within(self, seconds: float) -> None:
+        """The request body is sent: the answer must now come within `seconds`."""
+        with self._lock:
+            self.seconds = seconds
+            self._at = min(self._at, time.monotonic() + seconds)
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = threading.Timer(max(0.0, self.left()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            socks = [c.sock for c in self._connections if c.sock is not None] + self._sockets
+        for sock in socks:
+            _shut(sock)
+
+    def watch(self, conn: HTTPConnection) -> None:
+        with self._lock:
+            if conn not in self._connections:
+                self._connections.append(conn)
+            sock = conn.sock
+            if sock is not None and not any(s is sock for s in self._sockets):
+                self._sockets.append(sock)
+            fired = self.fired
+        if fired and sock is not None:
+            _shut(sock)
+
+    def __enter__(self) -> _Deadline:
+        _local.deadline = self
+        self._arm()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        _local.deadline = None
+        with self._lock:
+            self._connections.clear()
+            self._sockets.clear()
+
+
+_local = threading.local()
+
+
+def _active_deadline() -> _Deadline | None:
+    return getattr(_local, "deadline", None)
+
+
+def _watch(conn: HTTPConnection) -> None:
+    deadline = _active_deadline()
+    if deadline is not None:
+        deadline.watch(conn)
+
+
+def _shut(sock: socket.socket) -> None:
+    """End whatever the socket is blocked in (the reading thread sees EOF, a writer EPIPE).
+
+    A socket already closed has given its descriptor back (fileno -1): shutting
+    it fails harmlessly instead of touching a descriptor reused since.
+    """
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, also under TLS
+    except OSError:
+        pass
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watch(self)  # shut at once if the deadline passed while connecting
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _watch(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedTLSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_POOLS = {"http": _WatchedPool, "https": _WatchedTLSPool}
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' adapter, with connections a `_Deadline` can end."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+class _ReviewedFile:
+    """The file being uploaded, as MultipartEncoder reads it: every byte read is hashed,
+    and at most the `size` bytes the file had when it was opened are sent.
+
+    Before handing over the last bytes it compares the digest with the reviewed one
+    and raises `MediaChanged` instead: the request is then cut short (no closing
+    boundary), so the server never gets a complete upload of bytes nobody reviewed.
+    """
+
+    def __init__(self, fh: Any, size: int, path: Path, expected: str | None, on_sent: Any):
+        self._fh = fh
+        self._left = size
+        self._path = path
+        self._expected = expected.lower() if expected else None
+        self._on_sent = on_sent
+        self._hash = hashlib.sha256()
+        self.digest: str | None = self._hash.hexdigest() if size == 0 else None
+
+    @property
+    def len(self) -> int:  # what requests_toolbelt asks for
+        return self._left
+
+    def read(self, size: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        wanted = self._left if size is None or size < 0 else min(size, self._left)
+        chunk = self._fh.read(wanted)
+        if not chunk:
+            raise MediaChanged(str(self._path), self._expected or "?", None,
+                               detail="it got shorter while being uploaded")
+        self._hash.update(chunk)
+        self._left -= len(chunk)
+        if self._left == 0:
+            self.digest = self._hash.hexdigest()
+            if self._expected and self.digest != self._expected:
+                raise MediaChanged(str(self._path), self._expected, self.digest)
+            self._on_sent()
+        return chunk
 
 
 class _RawKeyAuth(requests.auth.AuthBase):
@@ -126,7 +333,8 @@ class _RawKeyAuth(requests.auth.AuthBase):
 class PostizClient:
     def __init__(self, api_url: str, api_key: str, *, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
                  retries: int = 3, backoff: float = 0.5, assumed_limit: int = DEFAULT_LIMIT,
-                 ca_bundle: str | None = None, budget: RateBudget | None = None):
+                 ca_bundle: str | None = None, budget: RateBudget | None = None,
+                 max_answer_bytes: int = MAX_ANSWER_BYTES, deadline: float | None = None):
         if not api_key:
             raise ValueError("api_key is empty")
         logs.add_secret(api_key)  # before anything could log it
@@ -134,6 +342,11 @@ class PostizClient:
         self.base = self.api_url + config_mod.API_PREFIX
         self._key = api_key
         self.timeout = timeout
+        # Each whole request, retries included, ends within this many seconds (default:
+        # the read timeout, i.e. --timeout). Only a read timeout shorter than it leaves
+        # room to retry a GET after a timeout.
+        self.deadline = float(deadline) if deadline is not None else _total_seconds(timeout)
+        self.max_answer_bytes = max_answer_bytes
         self.budget = budget or RateBudget(assumed_limit)
         self.last_date: datetime | None = None  # the server's last `Date` header
         self.last_date_local: datetime | None = None  # this machine's clock when it came
@@ -153,16 +366,19 @@ class PostizClient:
             respect_retry_after_header=False,  # a 429 is never retried
             raise_on_status=False,
         )
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=2, pool_maxsize=4)
+        adapter = _DeadlineAdapter(max_retries=retry, pool_connections=2, pool_maxsize=4)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        log.debug("Postiz public API at %s (timeouts: connect %g s, read %g s; %d retries for "
-                  "GET/PUT/DELETE; CA bundle: %s)", self.base, connect, read, retries,
+        log.debug("Postiz public API at %s (timeouts: connect %g s, read %g s, whole request "
+                  "%g s; answers up to %s; %d retries for GET/PUT/DELETE; CA bundle: %s)",
+                  self.base, connect, read, self.deadline, _size(max_answer_bytes), retries,
                   ca_bundle or "default")
 
     @classmethod
     def from_config(cls, cfg: config_mod.PostizConfig, **kwargs: Any) -> PostizClient:
+        if cfg.max_answer_bytes:
+            kwargs.setdefault("max_answer_bytes", cfg.max_answer_bytes)
         return cls(cfg.api_url, cfg.api_key, ca_bundle=cfg.ca_bundle, **kwargs)
 
     def __repr__(self) -> str:
@@ -204,17 +420,30 @@ class PostizClient:
 
     # -- media ---------------------------------------------------------------------
 
-    def upload(self, path: str | os.PathLike) -> Media:
-        """Multipart upload (field `file`), streamed from disk: a 1 GB clip is not loaded in memory."""
+    def upload(self, path: str | os.PathLike, sha256: str | None = None) -> Media:
+        """Multipart upload (field `file`), streamed from disk: a 1 GB clip is not loaded in memory.
+
+        With `sha256` (the reviewed digest), the bytes are hashed as they are sent and
+        `MediaChanged` is raised before the last of them if they differ: what was
+        reviewed is exactly what Postiz gets, or it gets nothing complete.
+        The deadline is the timeout plus the file's size at UPLOAD_MIN_RATE, then
+        the timeout again for the answer once the last byte is sent.
+        """
         p = Path(path)
         try:
             fh = p.open("rb")
         except OSError as exc:
             raise PostizError(f"{p}: cannot read the file to upload ({exc.strerror})") from None
         with fh:
-            encoder = MultipartEncoder({"file": (p.name, fh, "application/octet-stream")})
-            body = self._request("POST", "/upload", data=encoder,
+            size = os.fstat(fh.fileno()).st_size
+            total = self.deadline
+            deadline = _Deadline(total + size / UPLOAD_MIN_RATE)
+            reviewed = _ReviewedFile(fh, size, p, sha256, lambda: deadline.answer_within(total))
+            encoder = MultipartEncoder({"file": (p.name, reviewed, "application/octet-stream")})
+            body = self._request("POST", "/upload", data=encoder, deadline=deadline,
                                  headers={"Content-Type": encoder.content_type}, what=str(p))
+        if sha256 and reviewed.digest != sha256.lower():  # e.g. an empty file: nothing was read
+            raise MediaChanged(str(p), sha256, reviewed.digest)
         return self._parse("POST /upload", lambda: Media.from_api(body))
 
     # -- posts ---------------------------------------------------------------------
@@ -306,30 +535,97 @@ class PostizClient:
 
     def _request(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
                  data: Any = None, headers: dict | None = None, counted: bool = False,
-                 timeout: float | tuple[float, float] | None = None, what: str | None = None) -> Any:
+                 timeout: float | tuple[float, float] | None = None, what: str | None = None,
+                 deadline: _Deadline | None = None) -> Any:
         url = self.base + path
         if counted:
             self._check_budget(method, url)
+        deadline = deadline or _Deadline(_total_seconds(timeout) if timeout else self.deadline)
+        timeout = timeout or self.timeout
         started = time.monotonic()
+        with deadline:
+            try:
+                resp = self.session.request(method, url, params=params, json=json, data=data,
+                                            headers=headers, timeout=timeout, stream=True,
+                                            allow_redirects=False, verify=self.verify)
+            except requests.RequestException as exc:
+                error = self._network_error(method, path, exc, counted, timeout, deadline)
+                log.info("%s %s failed after %d ms: %s%s", method, _path(url), _ms(started),
+                         _describe(exc, timeout, deadline), self._counted_note(counted))
+                raise error.scrub(self._key) from None
+            except PostizError as exc:  # MediaChanged, from inside the upload's body
+                log.info("%s %s stopped after %d ms: %s", method, _path(url), _ms(started),
+                         exc.message)
+                raise exc.scrub(self._key) from None
+            try:
+                self._note_date(resp)
+                if counted:
+                    self.budget.observe(resp.status_code, resp.headers)
+                self._read_body(method, path, resp, counted, deadline, started)
+                self._log_response(method, url, resp, started, counted)
+                return self._decode(method, path, resp, what)
+            except PostizError as exc:
+                raise exc.scrub(self._key) from None
+            finally:
+                resp.close()
+
+    def _read_body(self, method: str, path: str, resp: requests.Response, counted: bool,
+                   deadline: _Deadline, started: float) -> None:
+        """Read the answer into `resp` (its `.content`), at most `max_answer_bytes` of it,
+        within the request's deadline; raise a PostizError naming the request otherwise."""
+        where = f"{method} {self.base}{path}"
+        status = resp.status_code
+        if status == 429 or 300 <= status < 400:
+            resp._content = b""  # decided by the status and headers alone: the body is not read
+            return
+        limit = self.max_answer_bytes
+        declared = _int_header(resp.headers.get("Content-Length"))
+        chunks: list[bytes] = []
+        size = 0
+        too_big = declared is not None and declared > limit
         try:
-            resp = self.session.request(method, url, params=params, json=json, data=data,
-                                        headers=headers, timeout=timeout or self.timeout,
-                                        allow_redirects=False, verify=self.verify)
+            if not too_big:
+                for chunk in resp.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > limit:
+                        too_big = True
+                        break
+                    chunks.append(chunk)
         except requests.RequestException as exc:
-            error = self._network_error(method, path, exc, counted, timeout or self.timeout)
-            log.info("%s %s failed after %d ms: %s%s", method, _path(url), _ms(started),
-                     _describe(exc, timeout or self.timeout), self._counted_note(counted))
-            raise error.scrub(self._key) from None
-        self._note_date(resp)
+            log.info("%s %s: the answer (%d) was cut after %d ms: %s%s", method, _path(resp.url),
+                     status, _ms(started), _describe(exc, self.timeout, deadline),
+                     self._counted_note(counted))
+            raise self._cut_answer(where, status, counted, deadline, exc) from None
+        if deadline.fired and not too_big and (declared is None or size != declared):
+            # Shut at the deadline: the end of the connection looked like the end of the answer.
+            raise self._cut_answer(where, status, counted, deadline, None)
+        if too_big:
+            got = f"says {declared} bytes" if declared is not None and declared > limit \
+                else "goes on"
+            log.info("%s %s: answer refused after %d ms: it %s, over the %s cap", method,
+                     _path(resp.url), _ms(started), got, _size(limit))
+            raise NotPostizError(
+                f"{where} answered {status} with more than {_size(limit)} (it {got}): refused "
+                "unread, as no Postiz answer should be that big",
+                hint="something other than Postiz may have answered (a proxy, a captive portal, "
+                     "another server): " + base_url_hint(self.api_url) + f". If it really is "
+                     f"Postiz listing a huge schedule, raise the cap: {config_mod.ENV_MAX_ANSWER}=128",
+                status=status)
+        resp._content = b"".join(chunks)
+
+    def _cut_answer(self, where: str, status: int, counted: bool, deadline: _Deadline,
+                    exc: Exception | None) -> PostizError:
+        """The status line came, the whole answer did not (deadline, or the connection dropped)."""
+        why = (f"the answer was not complete within {_g(deadline.seconds)} s" if deadline.fired
+               else "the connection dropped in the middle of the answer")
         if counted:
-            self.budget.observe(resp.status_code, resp.headers)
-        self._log_response(method, url, resp, started, counted)
-        try:
-            return self._decode(method, path, resp, what)
-        except PostizError as exc:
-            raise exc.scrub(self._key) from None
-        finally:
-            resp.close()
+            # The headers were seen (and counted by the budget): Postiz may have done it.
+            return UncertainResponse(f"{where} answered {status}, but {why}",
+                                     hint="Postiz may have carried it out: read the posts back "
+                                          "before sending again", status=status)
+        hint = _slow_hint(deadline) if deadline.fired else \
+            "check the server and any proxy in front of it; the request is safe to run again"
+        return NetworkError(f"{where} answered {status}, but {why}", hint=hint, status=status)
 
     def _check_budget(self, method: str, url: str) -> None:
         try:
@@ -365,18 +661,22 @@ class PostizClient:
             limits = [f"{name} {resp.headers[name]}" for name in RATE_HEADERS if name in resp.headers]
             if counted and not limits:
                 limits = ["no rate-limit headers: assumed it counted"]
-            log.debug("%s %s answered %d bytes of %s%s", method, _path(url), len(resp.content),
-                      kind, f"; {', '.join(limits)}" if limits else "")
+            size = ("body not read" if resp.status_code == 429 or 300 <= resp.status_code < 400
+                    else f"{len(resp.content)} bytes")
+            log.debug("%s %s answered %s of %s%s", method, _path(url), size, kind,
+                      f"; {', '.join(limits)}" if limits else "")
 
     def _network_error(self, method: str, path: str, exc: Exception, counted: bool,
-                       timeout: Any) -> PostizError:
-        reason = _describe(exc, timeout)
+                       timeout: Any, deadline: _Deadline) -> PostizError:
+        reason = _describe(exc, timeout, deadline)
         target = f"{method} {self.base}{path}"
-        if counted and not _never_sent(exc):
+        if counted and (deadline.fired or not _never_sent(exc)):
             self.budget.spent()
             return UncertainResponse(
                 f"{target}: the request was sent but no answer came back ({reason})",
                 hint="Postiz may have carried it out: read the posts back before sending again")
+        if deadline.fired:
+            return NetworkError(f"{target}: {reason}", hint=_slow_hint(deadline))
         hint = "check that Postiz is running and POSTIZ_API_URL is right (`cliper-sched doctor`)"
         if isinstance(exc, requests.exceptions.SSLError):
             hint = ("trust your private CA with --ca-bundle FILE or REQUESTS_CA_BUNDLE=FILE; "
@@ -391,9 +691,20 @@ class PostizClient:
             raise NotPostizError(f"{where} answered a redirect ({status}) to {location}: "
                                  "that is not the Postiz public API",
                                  hint=base_url_hint(self.api_url, location), status=status)
+        if status == 429:
+            # A block whatever the body says, or if it says nothing: Postiz's JSON, an nginx
+            # page, an empty answer (docs/postiz-api.md §15.3). Never "not the Postiz API".
+            raw = resp.headers.get("Retry-After")
+            retry_after = _retry_after(raw)
+            until = self.budget.blocked(retry_after)
+            log.debug("budget: blocked (429, Retry-After %s) until %s: nothing counted is sent "
+                      "before then", raw if raw is not None else f"absent, so {BLOCK_SECONDS} s",
+                      until.isoformat(timespec="seconds"))
+            raise RateLimited(retry_after, until)
         body, is_json = _json(resp)
         if status == 401:
             msg = body.get("msg") if isinstance(body, dict) else None
+            msg = _clip(str(msg)) if msg is not None else None
             raise AuthError(redact(f"Postiz refused the API key (401): {msg or 'empty answer'}",
                                    self._key), hint=self._auth_hint(msg), status=401)
         if not is_json:
@@ -408,13 +719,6 @@ class PostizClient:
         if status < 300:
             return body
         message = _message(body)
-        if status == 429:
-            retry_after = _retry_after(resp.headers.get("Retry-After"))
-            until = self.budget.blocked(retry_after)
-            log.debug("budget: blocked by Postiz (429, Retry-After %s) until %s: nothing "
-                      "counted is sent before then", resp.headers.get("Retry-After", "absent"),
-                      until.isoformat(timespec="seconds"))
-            raise RateLimited(retry_after, until)
         if status == 404:
             if message.startswith("Cannot "):
                 raise RouteNotFound(f"{where}: this server has no such route ({message})",
@@ -432,11 +736,13 @@ class PostizClient:
     def _validation_error(self, body: Any, message: str, status: int) -> ValidationError:
         if isinstance(body, dict) and "provider" in body:
             provider, channel = body.get("provider"), body.get("name")
+            provider = _clip(str(provider)) if provider is not None else None
+            channel = _clip(str(channel)) if channel is not None else None
             return ValidationError(f"Postiz refused the post for {provider} channel "
                                    f"{channel!r}: {message}", messages=[message],
                                    provider=provider, channel=channel, status=status)
         raw = body.get("message") if isinstance(body, dict) else None
-        messages = [str(m) for m in raw] if isinstance(raw, list) else [message]
+        messages = [_clip(str(m)) for m in raw[:MAX_MESSAGES]] if isinstance(raw, list) else [message]
         text = "; ".join(messages)
         hint = "keep each create request small (no inline media)" if status == 413 else None
         return ValidationError(f"Postiz refused the request ({status}): {text}",
@@ -518,17 +824,62 @@ def _message(body: Any) -> str:
         for key in ("message", "msg", "error"):
             value = body.get(key)
             if isinstance(value, list):
-                return "; ".join(str(v) for v in value)
+                return _clip("; ".join(str(v) for v in value[:MAX_MESSAGES]))
             if value not in (None, ""):
-                return str(value)
+                return _clip(str(value))
     return "no message"
 
 
+def _clip(text: str) -> str:
+    """A server's message, cut to a length a terminal (and the redaction) can take."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    return text[:MAX_MESSAGE_CHARS] + f"… ({len(text) - MAX_MESSAGE_CHARS} more characters)"
+
+
 def _retry_after(raw: str | None) -> int:
+    """Seconds to wait: `Retry-After` as seconds or as an HTTP date; an hour when absent
+    or unreadable (Postiz blocks for an hour; assume the worst)."""
+    if raw is None or not str(raw).strip():
+        return BLOCK_SECONDS
+    text = str(raw).strip()
     try:
-        return max(0, int(str(raw).strip()))
+        return max(0, int(text))
     except ValueError:
-        return 3600  # Postiz blocks for an hour; assume the worst
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return BLOCK_SECONDS
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, int((when - datetime.now(UTC)).total_seconds() + 0.999))
+
+
+def _total_seconds(timeout: float | tuple[float, float]) -> float:
+    """The whole-request deadline a timeout gives: its read part (the `--timeout` value)."""
+    return float(timeout[1] if isinstance(timeout, tuple) else timeout)
+
+
+def _int_header(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB" if n >= 1024 * 1024 and n % (1024 * 1024) == 0 else f"{n} bytes"
+
+
+def _g(seconds: float) -> str:
+    return f"{seconds:g}" if seconds < 100 else f"{seconds:.0f}"
+
+
+def _slow_hint(deadline: _Deadline) -> str:
+    return (f"Postiz, or a proxy in front of it, did not finish answering in {_g(deadline.seconds)} s "
+            "(each request must end within --timeout / POSTIZ_TIMEOUT); check the server, or "
+            "raise --timeout if it is only slow")
 
 
 def _never_sent(exc: Exception) -> bool:
@@ -544,8 +895,10 @@ def _never_sent(exc: Exception) -> bool:
     return False
 
 
-def _describe(exc: Exception, timeout: Any) -> str:
+def _describe(exc: Exception, timeout: Any, deadline: _Deadline | None = None) -> str:
     """A short reason without requests' long text (which repeats URLs)."""
+    if deadline is not None and deadline.fired:
+        return f"no answer within {_g(deadline.seconds)} s"
     reason: Any = exc.args[0] if exc.args else None
     if isinstance(reason, MaxRetryError):
         reason = reason.reason

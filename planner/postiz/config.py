@@ -6,12 +6,18 @@
 deliberately no `--api-key` flag, so the key never sits in shell history or `ps`.
 TLS is always verified; a private CA is trusted with `--ca-bundle` or the
 standard `REQUESTS_CA_BUNDLE` variable.
+
+A key file other users may read (group or world read permission) is warned about
+once per run on stderr; with `CLIPER_SCHED_STRICT_KEY_FILE=1` it is refused
+(exit 1) before anything is sent.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +27,8 @@ from planner.errors import UserError
 
 ENV_URL = "POSTIZ_API_URL"
 ENV_KEY = "POSTIZ_API_KEY"
+ENV_STRICT_KEY_FILE = "CLIPER_SCHED_STRICT_KEY_FILE"  # 1: refuse a key file others can read
+ENV_MAX_ANSWER = "CLIPER_SCHED_MAX_ANSWER_MB"  # the biggest answer read (default: client's 32 MiB)
 API_PREFIX = "/public/v1"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
@@ -31,6 +39,7 @@ class PostizConfig:
     api_key: str = field(repr=False)
     key_source: str = ENV_KEY  # where the key came from, for messages (never the key)
     ca_bundle: str | None = None
+    max_answer_bytes: int | None = None  # None: the client's default (32 MiB)
 
     @property
     def public_url(self) -> str:
@@ -75,10 +84,35 @@ def normalize_url(raw: str, source: str) -> str:
     return url
 
 
-def read_key_file(path: str | os.PathLike) -> str:
+log = logging.getLogger(__name__)
+_warned: set[str] = set()  # key files already warned about in this process
+
+
+def check_key_file_mode(path: Path, mode: int, env: Mapping[str, str] | None = None) -> None:
+    """Warn (once per file) when others may read the key file; refuse when strict."""
+    if not stat.S_ISREG(mode) or not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return  # only you can read it, or a pipe (`--api-key-file <(pass show postiz)`)
+    who = " and ".join(w for w, bit in (("its group", stat.S_IRGRP), ("everyone", stat.S_IROTH))
+                       if mode & bit)
+    message = (f"{path}: API key file is readable by other users ({who}; mode "
+               f"{stat.S_IMODE(mode):04o})")
+    fix = f"chmod 600 {path}"
+    env = os.environ if env is None else env
+    if env.get(ENV_STRICT_KEY_FILE, "").strip() not in ("", "0"):
+        raise UserError(f"{message}: refused ({ENV_STRICT_KEY_FILE} is set)",
+                        hint=f"run `{fix}` so only you can read it")
+    if str(path) not in _warned:
+        _warned.add(str(path))
+        log.warning("%s; run `%s` (set %s=1 to refuse such a file)", message, fix,
+                    ENV_STRICT_KEY_FILE)
+
+
+def read_key_file(path: str | os.PathLike, env: Mapping[str, str] | None = None) -> str:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        with p.open(encoding="utf-8") as fh:
+            check_key_file_mode(p, os.fstat(fh.fileno()).st_mode, env)  # the file read, not its name
+            text = fh.read()
     except FileNotFoundError:
         raise UserError(f"{p}: API key file not found",
                         hint="create it with the key from Postiz Settings > Public API, "
@@ -110,7 +144,7 @@ def resolve(api_url: str | None = None, api_key_file: str | os.PathLike | None =
                         hint=f"export {ENV_URL}=http://localhost:5000/api (Docker) or "
                         "https://api.postiz.com, or pass --api-url")
     if api_key_file:
-        key, source = read_key_file(api_key_file), f"--api-key-file {api_key_file}"
+        key, source = read_key_file(api_key_file, env), f"--api-key-file {api_key_file}"
     elif env.get(ENV_KEY, "").strip():
         key, source = env[ENV_KEY].strip(), ENV_KEY
     else:
@@ -127,4 +161,16 @@ def resolve(api_url: str | None = None, api_key_file: str | os.PathLike | None =
             raise UserError(f"{ca_bundle}: CA bundle file not found",
                             hint="--ca-bundle takes a PEM file with your private CA certificate")
         bundle = str(ca_bundle)
-    return PostizConfig(api_url=url, api_key=key, key_source=source, ca_bundle=bundle)
+    cap = None
+    raw_cap = env.get(ENV_MAX_ANSWER, "").strip()
+    if raw_cap:
+        try:
+            cap = int(float(raw_cap) * 1024 * 1024)
+        except ValueError:
+            cap = 0
+        if cap < 1024 * 1024:
+            raise UserError(f"{ENV_MAX_ANSWER}={raw_cap!r} is not a size in MiB (1 or more)",
+                            hint=f"e.g. {ENV_MAX_ANSWER}=128 to read answers of up to 128 MiB, "
+                                 "or unset it for the default 32")
+    return PostizConfig(api_url=url, api_key=key, key_source=source, ca_bundle=bundle,
+                        max_answer_bytes=cap)

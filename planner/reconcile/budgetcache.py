@@ -31,12 +31,34 @@ def cache_file(api_url: str) -> Path:
 
 
 def restore(budget, api_url: str) -> None:
+    """Prime `budget` with what earlier runs learnt, and keep the file up to date on a
+    block: a 429 is written down the moment it is seen, whatever the command, so no
+    later run (even after a crash) sends a counted request into the block."""
+    keeper = _Keeper(budget, api_url)
+    if keeper not in budget.on_block:
+        budget.on_block.append(keeper)
     path = cache_file(api_url)
     try:
         data = json.loads(path.read_text("utf-8"))
         budget.restore(data)
     except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return  # no cache yet, or unreadable: start from the assumed limit
+
+
+class _Keeper:
+    """Writes a budget to its cache file; equal for the same budget and server."""
+
+    def __init__(self, budget, api_url: str):
+        self.budget, self.api_url = budget, api_url
+
+    def __call__(self) -> None:
+        save(self.budget, self.api_url)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, _Keeper) and other.budget is self.budget
+                and other.api_url == self.api_url)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def save(budget, api_url: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from planner.postiz.errors import (
     AuthError,
     BudgetExhausted,
+    MediaChanged,
     PostizError,
     RateLimited,
     RouteNotFound,
@@ -255,21 +256,38 @@ class Executor:
                            "dropped by a dashboard edit; not counted)")
 
     def _upload_media(self, counted: list[Batch]) -> None:
+        """Upload each reviewed file once. The client hashes the bytes as it sends them and
+        refuses a file that is no longer the reviewed one (`MediaChanged`): nothing is
+        recorded for it, and every post using it fails, without a second try."""
+        changed: dict[str, MediaChanged] = {}
         for batch in counted:
             for item in batch.items:
                 for sha, path in item.desired.media_files:
                     if sha in self.state.media:
                         continue
+                    if sha in changed:
+                        self._refuse_unreviewed(item, changed[sha])
+                        continue
                     try:
-                        media = self._request(partial(self.client.upload, path))
+                        media = self._request(partial(self.client.upload, path, sha256=sha))
                     except AuthError:
                         raise
+                    except MediaChanged as exc:
+                        changed[sha] = exc
+                        self._refuse_unreviewed(item, exc)
+                        continue
                     except PostizError as exc:
                         self._fail(item.address, item.desired.channel.provider, item.desired.channel.name, exc)
                         continue
                     self.state.record_media(sha, media.id, media.path)
                     self._save()
                     self.reporter.step(f"  uploaded {path.name} (sha256 {sha[:12]}…, not counted)")
+
+    def _refuse_unreviewed(self, item: Create | Update, exc: MediaChanged) -> None:
+        """Not Postiz's refusal but ours: the post is not sent (its media is not the reviewed file)."""
+        d = item.desired
+        self.result.failures.append(Failure(item.address, d.channel.name, d.channel.provider, exc.message))
+        self.reporter.step(f"✗ {item.address}: not sent: {exc.message}")
 
     def _wire_settings(self, d: DesiredPost) -> dict:
         settings = dict(d.record.settings)

@@ -96,3 +96,74 @@ def test_key_with_characters_a_header_cannot_carry_is_refused(key):
     with pytest.raises(UserError) as info:
         resolve(env={"POSTIZ_API_URL": "http://localhost:5000/api", "POSTIZ_API_KEY": key})
     assert "POSTIZ_API_KEY" in info.value.render() and key not in info.value.render()
+
+
+# -- the key file's permissions ----------------------------------------------------------------
+
+
+def _key_file(tmp_path, mode: int, name: str = "key"):
+    path = tmp_path / name
+    path.write_text(KEY + "\n")
+    path.chmod(mode)
+    return path
+
+
+@pytest.mark.parametrize("mode, who", [(0o644, "its group and everyone"), (0o640, "its group"),
+                                       (0o604, "everyone")])
+def test_a_key_file_others_can_read_is_warned_about_once(tmp_path, caplog, mode, who):
+    path = _key_file(tmp_path, mode, f"key{mode:o}")
+    env = {"POSTIZ_API_URL": "http://localhost:5000/api"}
+    with caplog.at_level("WARNING", logger="planner.postiz.config"):
+        assert resolve(api_key_file=path, env=env).api_key == KEY
+        resolve(api_key_file=path, env=env)  # read again in the same run: not said again
+    [record] = caplog.records
+    assert f"{path}: API key file is readable by other users ({who}; mode 0{mode:o})" in record.getMessage()
+    assert f"chmod 600 {path}" in record.getMessage()
+
+
+def test_a_key_file_others_can_read_is_refused_when_strict(tmp_path):
+    path = _key_file(tmp_path, 0o644)
+    with pytest.raises(UserError) as info:
+        resolve(api_key_file=path, env={"POSTIZ_API_URL": "http://localhost:5000/api",
+                                        "CLIPER_SCHED_STRICT_KEY_FILE": "1"})
+    assert str(path) in info.value.render() and "chmod 600" in info.value.render()
+
+
+@pytest.mark.parametrize("strict", ["", "0", "1"])
+def test_a_key_file_only_its_owner_reads_is_fine_strict_or_not(tmp_path, caplog, strict):
+    path = _key_file(tmp_path, 0o600)
+    with caplog.at_level("WARNING"):
+        resolve(api_key_file=path, env={"POSTIZ_API_URL": "http://localhost:5000/api",
+                                        "CLIPER_SCHED_STRICT_KEY_FILE": strict})
+    assert caplog.records == []
+
+
+def test_a_key_from_a_pipe_is_not_warned_about(caplog):
+    import os
+
+    read, write = os.pipe()
+    os.write(write, (KEY + "\n").encode())
+    os.close(write)
+    try:
+        with caplog.at_level("WARNING"):
+            cfg = resolve(api_key_file=f"/dev/fd/{read}",
+                          env={"POSTIZ_API_URL": "http://localhost:5000/api",
+                               "CLIPER_SCHED_STRICT_KEY_FILE": "1"})
+    finally:
+        os.close(read)
+    assert cfg.api_key == KEY and caplog.records == []
+
+
+# -- the answer-size cap -----------------------------------------------------------------------
+
+
+def test_the_answer_cap_can_be_raised_for_a_huge_schedule():
+    from planner.postiz.client import MAX_ANSWER_BYTES, PostizClient
+
+    env = {"POSTIZ_API_URL": "http://localhost:5000/api", "POSTIZ_API_KEY": KEY}
+    assert PostizClient.from_config(resolve(env=env)).max_answer_bytes == MAX_ANSWER_BYTES == 32 * 2**20
+    cfg = resolve(env={**env, "CLIPER_SCHED_MAX_ANSWER_MB": "128"})
+    assert PostizClient.from_config(cfg).max_answer_bytes == 128 * 2**20
+    for bad in ("0", "-5", "lots", "0.5"):
+        with pytest.raises(UserError, match="CLIPER_SCHED_MAX_ANSWER_MB"):
+            resolve(env={**env, "CLIPER_SCHED_MAX_ANSWER_MB": bad})

@@ -129,6 +129,59 @@ def run_on_terminal(*args, input: str = "", timeout: float = 120) -> Result:
     return Result(proc.returncode, out, err)
 
 
+class Terminal:
+    """`cliper-sched ARGS` on a terminal (a pty as stdin) that the test types into step by
+    step: wait for a prompt, change something on disk, then answer.
+
+        term = Terminal("apply", plan, env=env)
+        term.wait_for("Enter a value")
+        ...                      # whatever must happen while the question waits
+        term.type("yes\n")
+        result = term.finish()
+    """
+
+    def __init__(self, *args, env: dict | None = None):
+        import pty
+
+        self._master, slave = pty.openpty()
+        try:
+            self.proc = subprocess.Popen(argv(*args), stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         env={**os.environ, **(env or {})}, preexec_fn=ctrl_c_enabled)
+        finally:
+            os.close(slave)
+        self.shown = b""
+
+    def wait_for(self, text: str, timeout: float = 60) -> str:
+        """What stdout printed up to `text` (fails if the process ends or `timeout` passes first)."""
+        import select
+        import time
+
+        fd = self.proc.stdout.fileno()
+        ends = time.monotonic() + timeout
+        while text.encode() not in self.shown:
+            left = ends - time.monotonic()
+            if left <= 0:
+                self.proc.kill()
+                raise AssertionError(f"no {text!r} within {timeout} s; printed: {self.shown.decode(errors='replace')}")
+            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    raise AssertionError(f"ended before printing {text!r}: {self.shown.decode(errors='replace')}")
+                self.shown += chunk
+        return self.shown.decode(errors="replace")
+
+    def type(self, text: str) -> None:
+        os.write(self._master, text.encode())
+
+    def finish(self, timeout: float = 120) -> Result:
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        finally:
+            os.close(self._master)
+        return Result(self.proc.returncode, (self.shown + out).decode(errors="replace"), err.decode(errors="replace"))
+
+
 def run_crashing(point: str, *args, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """The installed `cliper-sched ARGS`, SIGKILLed the N-th time it reaches crash point KIND:N."""
     python = Path(argv()[0]).with_name("python")
