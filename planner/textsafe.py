@@ -14,6 +14,7 @@ for problems that quote a plan); terminal code calls it as `planner.term.safe`.
 
 from __future__ import annotations
 
+import json
 import re
 
 # C0 controls, DEL, C1 controls, and the bidi embeddings, overrides and isolates.
@@ -37,3 +38,15 @@ def printable(text: str, *, multiline: bool = False) -> str:
         text = str(text)
     pattern = _CONTROL_KEEP_LINES if multiline else _CONTROL
     return pattern.sub(_escape, text) if pattern.search(text) else text
+
+
+# json.dumps escapes C0 controls itself; with ensure_ascii=False (readable
+# Unicode) it would pass C1 controls and bidi overrides through as they are.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(value, **kwargs) -> str:
+    """JSON for a terminal or a pipe: Unicode kept readable, but no character that
+    a terminal would act on (each is written as a \\uXXXX escape, still valid JSON)."""
+    text = json.dumps(value, ensure_ascii=False, **kwargs)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
@@ -24,6 +23,7 @@ from planner.errors import EXIT_BUDGET, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 from planner.reconcile.executor import Result
 from planner.reconcile.manager import Manager, Review
 from planner.term import is_interactive, safe
+from planner.textsafe import json_text
 
 
 @click.command(help="Make Postiz match the plan: create, update and delete only what changed.")
@@ -67,9 +67,9 @@ def command(client, plan_file, workspace, auto_approve, overwrite_drift, allow_p
         settle=_settle, save_budget=lambda: save_budget(client), overwrite_drift=overwrite_drift,
         allow_past=allow_past, allow_mass_delete=allow_mass_delete)
     if as_json:
-        click.echo(json.dumps({"plan": views.data(review.changes, counted=review.counted, eta_seconds=review.eta,
+        click.echo(json_text({"plan": views.data(review.changes, counted=review.counted, eta_seconds=review.eta,
                                                   rate_limit=rate_info(client)),
-                               "result": result.data()}, indent=2, ensure_ascii=False, default=str))
+                               "result": result.data()}, indent=2, default=str))
     else:
         views.apply_summary(result, plan_file, review.changes.has_changes)
     click.get_current_context().exit(_exit_code(result))

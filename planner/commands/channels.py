@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 
 import click
@@ -10,6 +9,7 @@ import click
 from planner.commands.connection import postiz_options
 from planner.postiz.models import Channel
 from planner.term import paint, safe
+from planner.textsafe import json_text
 
 HEADERS = ("ID", "PROVIDER", "NAME", "DISABLED", "CUSTOMER")
 
@@ -24,7 +24,7 @@ def command(client, as_json: bool) -> None:
     """
     channels = sorted(client.list_channels(), key=lambda c: (c.provider, c.name.lower(), c.id))
     if as_json:
-        click.echo(json.dumps([asdict(c) for c in channels], indent=2, ensure_ascii=False))
+        click.echo(json_text([asdict(c) for c in channels], indent=2))
         return
     if not channels:
         click.echo("No channels: connect one in the Postiz web UI (Add Channel), then run this "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from planner.commands import views
@@ -18,6 +16,7 @@ from planner.commands.options import (
 from planner.errors import EXIT_CHANGES, EXIT_OK
 from planner.reconcile.manager import Manager
 from planner.term import safe
+from planner.textsafe import json_text
 
 
 @click.command(help="Show what `apply` would change in Postiz (Terraform-style plan).")
@@ -34,8 +33,8 @@ def command(client, plan_file, workspace, as_json, detailed_exitcode, overwrite_
     for note in review.notes:
         click.echo(safe(note), err=as_json)
     if as_json:
-        click.echo(json.dumps(views.data(review.changes, counted=review.counted, eta_seconds=review.eta,
-                                         rate_limit=rate_info(client)), indent=2, ensure_ascii=False, default=str))
+        click.echo(json_text(views.data(review.changes, counted=review.counted, eta_seconds=review.eta,
+                                         rate_limit=rate_info(client)), indent=2, default=str))
     else:
         click.echo(views.render(review.changes, tz=review.tz, counted=review.counted,
                                 eta=eta_text(review.eta, client)))

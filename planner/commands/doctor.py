@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from planner.commands.connection import connection_options
 from planner.postiz.budget import RateBudget
 from planner.postiz.diagnose import FAIL, INFO, OK, SKIP, WARN, Check, failed, run_checks
 from planner.term import paint, safe
+from planner.textsafe import json_text
 
 STYLE = {OK: ("ok", "green"), WARN: ("WARN", "yellow"), FAIL: ("FAIL", "red"),
          SKIP: ("skip", None), INFO: ("info", "cyan")}
@@ -38,8 +37,8 @@ def command(as_json: bool, strict: bool, api_url: str | None, api_key_file: str 
             click.echo(render(check))
     code = 1 if failed(checks, strict) else 0
     if as_json:
-        click.echo(json.dumps({"ok": code == 0, "checks": [c.as_dict() for c in checks]},
-                              indent=2, ensure_ascii=False))
+        click.echo(json_text({"ok": code == 0, "checks": [c.as_dict() for c in checks]},
+                              indent=2))
     else:
         summary = "all checks passed" if code == 0 else "some checks failed"
         click.echo(paint(summary, "green" if code == 0 else "red", bold=True))

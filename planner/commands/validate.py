@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from planner import clock
 from planner.term import paint
+from planner.textsafe import json_text
 from planner.validate import validate_plan
 
 
@@ -31,9 +30,9 @@ def command(plans, workspace, as_json, now_text):
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     if as_json:
-        click.echo(json.dumps({"ok": not errors, "files": list(plans), "errors": len(errors),
+        click.echo(json_text({"ok": not errors, "files": list(plans), "errors": len(errors),
                                "warnings": len(warnings), "problems": [p.as_dict() for p in problems]},
-                              ensure_ascii=False, indent=2))
+                              indent=2))
     else:
         for p in problems:
             label = paint("error: ", "red", True) if p.severity == "error" else paint("warning: ", "yellow", True)

@@ -7,6 +7,7 @@ what came from a plan or from Postiz with its control characters escaped.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -166,3 +167,14 @@ def test_control_characters_are_written_as_escapes(raw, shown):
 
     assert safe(raw) == shown
     assert safe("line 1\nline 2\tx\x1b", multiline=True) == "line 1\nline 2\tx\\x1b"
+
+
+def test_json_output_carries_no_terminal_control_character(sandbox_main, plan):
+    """--json keeps Unicode readable but escapes what a terminal would act on (C1, bidi)."""
+    plan.doc["posts"][0]["caption"] = "ok \u009b2J \u202eevil\u202c 😀 \x1b[31m"
+    plan.save()
+    result = run("diff", str(plan), "--json")
+    assert result.exit_code == 0, result.error
+    assert not any(ch in result.output for ch in "\x1b\u009b\u202e\u202c")
+    assert "😀" in result.output and "\\u009b" in result.output and "\\u202e" in result.output
+    assert json.loads(result.output)  # still JSON
