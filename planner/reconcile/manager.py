@@ -67,8 +67,7 @@ class Imported:
 
 @dataclass
 class Pulled:
-    pulled: list  # reconcile.pull.Pulled items
-    written: bool
+    pulled: list  # reconcile.pull.Pulled items (nothing is written on --dry-run)
 
 
 class Manager:
@@ -158,13 +157,13 @@ class Manager:
             review = self._review()
             drifts = [d for d in review.changes.drifts if d.how != "published"]
             if not drifts:
-                return Pulled([], False)
+                return Pulled([])
             entries = {e.address: e for e in review.entries}
             live_records = {d.address: live_record(d.live, d.owned, entries[d.address].desired)
                             for d in drifts if d.live is not None}
             text, pulled = pull_mod.pull(review.plan.path, review.plan, drifts, live_records)
             if dry_run:
-                return Pulled(pulled, False)
+                return Pulled(pulled)
             try:
                 pull_mod.write(review.plan.path, text)
             except OSError as exc:
@@ -181,7 +180,7 @@ class Manager:
                 if address not in st.posts:
                     st.own(address, owned)
             st.save()
-            return Pulled(pulled, True)
+            return Pulled(pulled)
 
     # -- the shared sequence ---------------------------------------------------------
 

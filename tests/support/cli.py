@@ -87,9 +87,7 @@ class Result:
 def run(*args, input: str | None = None, env: dict | None = None, cwd=None,
         timeout: float = 120) -> Result:
     """`cliper-sched ARGS` in a fresh process; stdin is not a terminal."""
-    proc = subprocess.run(argv(*args), input=input if input is not None else "",
-                          capture_output=True, text=True, cwd=cwd, timeout=timeout,
-                          env={**os.environ, **(env or {})}, preexec_fn=ctrl_c_enabled)
+    proc = completed(*args, input=input, env=env, cwd=cwd, timeout=timeout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
