@@ -25,9 +25,11 @@ def command(as_json: bool, strict: bool, api_url: str | None, api_key_file: str 
     \b
     Checks: configuration, the URL answers, it is the Postiz public API (not the
     web frontend), the key is accepted, channels exist (and which are disabled),
-    the rate-limit budget if known, this machine's clock against the server's.
+    the rate-limit budget if known, this machine's clock against the server's,
+    and which Postiz behaviour the server shows (settings listed, settings route,
+    republish guard) with what that means for ownership and counted edits.
     Exit 0 when nothing fails, 1 otherwise (with --strict, warnings fail too).
-    Sends no request that counts against the rate limit.
+    Sends no request that counts against the rate limit and changes nothing.
     """
     checks: list[Check] = []
     for check in run_checks(api_url, api_key_file, ca_bundle, load_budget=_saved_budget,
@@ -37,8 +39,9 @@ def command(as_json: bool, strict: bool, api_url: str | None, api_key_file: str 
             click.echo(render(check))
     code = 1 if failed(checks, strict) else 0
     if as_json:
-        click.echo(json_text({"ok": code == 0, "checks": [c.as_dict() for c in checks]},
-                              indent=2))
+        behaviour = next((c.behaviour for c in checks if c.behaviour is not None), None)
+        click.echo(json_text({"ok": code == 0, "checks": [c.as_dict() for c in checks],
+                              "behaviour": behaviour.as_dict() if behaviour else None}, indent=2))
     else:
         summary = "all checks passed" if code == 0 else "some checks failed"
         click.echo(paint(summary, "green" if code == 0 else "red", bold=True))
@@ -60,6 +63,8 @@ def render(check: Check) -> str:
     head = paint(label.ljust(4), colour, bold=check.status == FAIL)
     # A message or a hint may quote what the server answered: escaped, never obeyed.
     text = f"{head}  {check.name.ljust(10)}  {safe(check.message)}"
+    for line in check.details:
+        text += "\n" + " " * 18 + f"- {safe(line)}"
     if check.hint and check.status in (FAIL, WARN):
         text += "\n" + " " * 18 + f"fix: {safe(check.hint)}"
     return text

@@ -1,7 +1,12 @@
 """The checks behind `cliper-sched doctor`, in the order a user fixes them.
 
 Each check says what it found and, when something is wrong, how to fix it.
-Only safe, uncounted requests are sent: doctor never spends rate-limit budget.
+Only safe, uncounted requests are sent: doctor never spends rate-limit budget,
+and changes nothing on the server.
+
+`server_behaviour(client)` tells which Postiz behaviour a server shows (settings in
+the listing, the settings route, the republish guard) and what that means for
+cliper-sched; doctor reports it, and diff/apply may reuse it.
 """
 
 from __future__ import annotations
@@ -10,8 +15,8 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from planner.errors import UserError
 from planner.postiz import config as config_mod
@@ -20,6 +25,7 @@ from planner.postiz.client import PostizClient, base_url_hint
 from planner.postiz.errors import (
     AuthError,
     NetworkError,
+    NotFound,
     NotPostizError,
     PostizError,
     RouteNotFound,
@@ -37,14 +43,31 @@ class Check:
     status: str
     message: str
     hint: str | None = None
+    details: tuple[str, ...] = ()  # more lines of explanation (shown whatever the status)
+    behaviour: Behaviour | None = None  # the `behaviour` check's findings, as data
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out: dict = {"name": self.name, "status": self.status, "message": self.message, "hint": self.hint}
+        if self.details:
+            out["details"] = list(self.details)
+        return out
 
 
 # Every check doctor can report, in the order it reports them; `transport`
 # appears only when the key would travel in clear text.
-CHECK_NAMES = ("config", "transport", "reachable", "api", "key", "channels", "rate-limit", "clock")
+CHECK_NAMES = ("config", "transport", "reachable", "api", "key", "channels", "rate-limit", "clock",
+               "behaviour")
+# The checks that need a working connection, after `key`.
+_CONNECTED = ("channels", "rate-limit", "clock", "behaviour")
+
+# A post id no Postiz can hold (its ids are cuids: lowercase letters and digits only), for
+# probing `PUT /posts/:id/settings` without touching a post.
+PROBE_POST_ID = "cliper-sched-doctor-probe"
+# Listing windows for seeing whether `GET /posts` carries settings: a near one first, then a
+# wide one only if that is empty. Reads are not rate limited, but the answer holds every post
+# in the window and a repeating post once per occurrence up to the end date.
+NEAR = (timedelta(days=-31), timedelta(days=366))
+WIDE = (datetime(2000, 1, 1, tzinfo=UTC), timedelta(days=3653))  # from 2000 to ten years ahead
 
 
 def run_checks(api_url: str | None = None, api_key_file: str | None = None,
@@ -62,7 +85,7 @@ def run_checks(api_url: str | None = None, api_key_file: str | None = None,
     except UserError as exc:
         first = exc.problems[0]
         yield Check("config", FAIL, first.message, first.hint)
-        for name in ("reachable", "api", "key", "channels", "rate-limit", "clock"):
+        for name in ("reachable", "api", "key", *_CONNECTED):
             yield Check(name, SKIP, "not checked: fix the configuration first")
         return
     url_source = "--api-url" if api_url else config_mod.ENV_URL
@@ -83,7 +106,7 @@ def run_checks(api_url: str | None = None, api_key_file: str | None = None,
 
 def _connection_checks(client: PostizClient, cfg: config_mod.PostizConfig,
                        load_budget: Callable[[str], RateBudget | None] | None) -> Iterator[Check]:
-    rest = ("channels", "rate-limit", "clock")
+    rest = _CONNECTED
     started = time.monotonic()
     try:
         client.is_connected()
@@ -126,6 +149,7 @@ def _connection_checks(client: PostizClient, cfg: config_mod.PostizConfig,
     yield _channels_check(client)
     yield _budget_check(load_budget(cfg.api_url) if load_budget else None)
     yield _clock_check(client)
+    yield _behaviour_check(client)
 
 
 def _channels_check(client: PostizClient) -> Check:
@@ -178,12 +202,142 @@ def _clock_check(client: PostizClient) -> Check:
     # Date has whole seconds: under 2 s apart is the same time as far as we can tell.
     drift = ("same time" if abs(skew) < 2
              else f"this machine is {'ahead' if skew > 0 else 'behind'} by {abs(skew):.0f}s")
-    text = f"this machine {_hms(local)} UTC, Postiz {_hms(server)} UTC: {drift}"
+    if abs(skew) > CLOCK_TOLERANCE and local.date() != server.date():  # days apart: say which
+        text = f"this machine {local:%Y-%m-%d %H:%M:%S} UTC, Postiz {server:%Y-%m-%d %H:%M:%S} UTC: {drift}"
+    else:
+        text = f"this machine {_hms(local)} UTC, Postiz {_hms(server)} UTC: {drift}"
     if abs(skew) > CLOCK_TOLERANCE:
         return Check("clock", FAIL, text,
                      "synchronise the clocks (e.g. `timedatectl set-ntp true` on both machines): "
                      "apply decides which slots are past by this machine's clock")
     return Check("clock", OK, f"in sync within {CLOCK_TOLERANCE}s ({text})")
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Which Postiz behaviour a server shows, as cliper-sched depends on it (docs/postiz-api.md §18).
+
+    Each flag is True/False when seen, None when it could not be told (`*_why` says why;
+    `failed` when a request failed rather than there being nothing to look at).
+    `republish_guard` is never probed (that needs a published post): it is inferred from
+    the settings route, since both arrived in Postiz after v2.23.0."""
+
+    settings_listed: bool | None
+    settings_route: bool | None
+    republish_guard: bool | None
+    settings_listed_why: str | None = None
+    settings_route_why: str | None = None
+    failed: bool = False
+
+    @property
+    def like(self) -> str | None:
+        """The Postiz ("main" or "v2.23.0") that what was seen fits, else None."""
+        seen = {v for v in (self.settings_listed, self.settings_route) if v is not None}
+        if seen == {True}:
+            return "main"
+        if seen == {False}:
+            return "v2.23.0"
+        return None
+
+    def summary(self) -> str:
+        """One line: which Postiz this looks like, and what was seen."""
+        listed = {True: "settings listed in GET /posts", False: "no settings in GET /posts",
+                  None: f"settings in GET /posts unknown ({self.settings_listed_why})"}
+        route = {True: "PUT /posts/:id/settings present", False: "no PUT /posts/:id/settings",
+                 None: f"PUT /posts/:id/settings unknown ({self.settings_route_why})"}
+        guard = {True: "republish guard (inferred)", False: "no republish guard (inferred)",
+                 None: "republish guard unknown"}
+        if self.like:
+            head = f"like Postiz {self.like}"
+        elif self.settings_listed is None and self.settings_route is None:
+            head = "not known"
+        else:
+            head = "mixed: like neither Postiz main nor v2.23.0"
+        seen = (listed[self.settings_listed], route[self.settings_route], guard[self.republish_guard])
+        return f"{head}: {', '.join(seen)}"
+
+    def lines(self) -> list[str]:
+        """What each behaviour means for cliper-sched, one line each."""
+        out = []
+        if self.settings_listed:
+            out.append("settings listed: ownership is proven by the cliper_sched marker stored in "
+                       "Postiz (the state file is only a cache)")
+        elif self.settings_listed is False:
+            out.append("settings not listed (as v2.23.0): ownership rests on the signed state file "
+                       "and exact channel + time + content matches; changes that cannot be tied to "
+                       "an owned post are refused (run `cliper-sched import`)")
+        else:
+            out.append(f"settings listed: unknown: {self.settings_listed_why}")
+        if self.settings_route:
+            out.append("settings route present: settings-only changes (and putting back a lost "
+                       "marker) are not counted against the rate limit")
+        elif self.settings_route is False:
+            out.append("settings route missing (as v2.23.0): settings-only changes cost a counted edit")
+        else:
+            out.append(f"settings route: unknown: {self.settings_route_why}")
+        if self.republish_guard:
+            out.append("republish guard, inferred (it arrived in main with the settings route): "
+                       "re-saving a published post is refused unless asked")
+        elif self.republish_guard is False:
+            out.append("no republish guard, inferred (as v2.23.0, no settings route): re-saving a "
+                       "published post publishes it again; cliper-sched never edits published posts")
+        else:
+            out.append("republish guard: unknown (inferred from the settings route, unknown too)")
+        return out
+
+    def as_dict(self) -> dict:
+        return {"like": self.like, "settings_listed": self.settings_listed,
+                "settings_route": self.settings_route, "republish_guard": self.republish_guard,
+                "republish_guard_inferred": True, "settings_listed_why": self.settings_listed_why,
+                "settings_route_why": self.settings_route_why, "lines": self.lines()}
+
+
+def server_behaviour(client: PostizClient, now: datetime | None = None) -> Behaviour:
+    """Look, without changing anything, at which Postiz behaviour the server shows.
+
+    Reads `GET /posts` (a near window first, then a wide one) for whether posts carry
+    `settings`, and probes `PUT /posts/<an id that cannot exist>/settings` with a valid
+    body: a JSON 404 `Post not found` means the route exists (main), a 404 `Cannot PUT`
+    that it does not (v2.23.0, docs/postiz-api.md §10.4). Neither request is counted
+    against the rate limit."""
+    now = now or datetime.now(UTC)
+    listed, listed_why, listed_failed = _settings_listed(client, now)
+    route, route_why, route_failed = _settings_route(client)
+    return Behaviour(settings_listed=listed, settings_route=route, republish_guard=route,
+                     settings_listed_why=listed_why, settings_route_why=route_why,
+                     failed=listed_failed or route_failed)
+
+
+def _settings_listed(client: PostizClient, now: datetime) -> tuple[bool | None, str | None, bool]:
+    try:
+        for start, end in ((now + NEAR[0], now + NEAR[1]), (WIDE[0], now + WIDE[1])):
+            posts = client.list_posts(start, end)
+            if posts:
+                return all(p.settings is not None for p in posts), None, False
+    except PostizError as exc:
+        return None, f"GET /posts failed: {exc.message}", True
+    return None, "no post to look at", False
+
+
+def _settings_route(client: PostizClient) -> tuple[bool | None, str | None, bool]:
+    try:
+        client.update_settings(PROBE_POST_ID, {})
+    except RouteNotFound:
+        return False, None, False
+    except NotFound:
+        return True, None, False  # the route looked for the post: it exists
+    except PostizError as exc:
+        return None, f"the probe failed: {exc.message}", True
+    return None, f"post {PROBE_POST_ID} was answered as if it existed", True
+
+
+def _behaviour_check(client: PostizClient) -> Check:
+    """Informational: which Postiz behaviour the server shows, and what it means here."""
+    found = server_behaviour(client)
+    if found.failed:
+        return Check("behaviour", WARN, found.summary(), "run doctor again: diff and apply read "
+                     "the same routes", details=tuple(found.lines()), behaviour=found)
+    return Check("behaviour", INFO, found.summary(), details=tuple(found.lines()), behaviour=found)
 
 
 def _key_hint(cfg: config_mod.PostizConfig, error: AuthError) -> str:

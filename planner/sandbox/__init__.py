@@ -10,8 +10,9 @@ Test controls, outside the public API and without authentication (JSON in, JSON 
 
     GET    /_sandbox/clock                  {"now": iso}
     POST   /_sandbox/clock                  {"advance_seconds": N} or {"now": iso}; the clock
-                                            drives publishing, find-slot, upload dates and the
-                                            rate-limit window
+                                            drives publishing, find-slot, upload dates, the
+                                            rate-limit window and the `Date` header of every
+                                            answer (API and controls alike)
     POST   /_sandbox/publish                publish what is due now: QUEUE roots with publishDate
                                             <= now become PUBLISHED with a fake releaseURL/
                                             releaseId, or ERROR on a disabled or needs-reconnect
@@ -20,8 +21,22 @@ Test controls, outside the public API and without authentication (JSON in, JSON 
     GET    /_sandbox/posts                  every row, deleted and thread replies included
     POST   /_sandbox/posts/<id>/dashboard-edit
                                             {"content"?, "date"?, "settings"?}: what saving in
-                                            the Postiz UI does (id kept, group rotated, unknown
-                                            settings keys dropped)
+                                            the Postiz editor does: id kept, group rotated, the
+                                            stored settings kept whole (unknown keys such as
+                                            `cliper_sched` too) with "settings" merged in;
+                                            {"drop_unknown_settings": true} simulates instead
+                                            another client rebuilding the settings from the
+                                            provider's known fields (unknown keys dropped)
+    POST   /_sandbox/posts/<id>/drag        {"date", "action"?: "schedule"|"update"}: a calendar
+                                            drag and drop (PUT /posts/:id/date): only this row's
+                                            date changes; id, group, content, settings kept;
+                                            "schedule" (default) also puts the state back to
+                                            QUEUE (a draft stays DRAFT) and clears the release
+    POST   /_sandbox/posts/<id>/duplicate   {"date"?}: "Duplicate post": a new post (new id and
+                                            group, QUEUE, creationMethod WEB) with the channel,
+                                            content and media of the group's rows but no
+                                            settings (only `__type`), at "date" or the
+                                            original's; answers 201 with the new root row
     GET    /_sandbox/channels               all channels with their flags
     POST   /_sandbox/channels               {"provider", "name", "id"?, "picture"?, "profile"?,
                                             "customer"?: {"id", "name"}, "disabled"?}
@@ -40,6 +55,8 @@ Deviations from Postiz, on purpose:
 - Publishing is simulated: a due QUEUE post publishes at its stored date even after a
   `type: "update"` date change (Postiz's running job keeps the old time), and a post created
   with `type: "update"` publishes too (Postiz would leave it unscheduled without RUN_CRON).
+- The dashboard controls keep content as given; the real editor re-saves plain-text content as
+  HTML paragraphs (`<p>…</p>`), which they do not simulate (docs/postiz-api.md §19).
 - Tags never match (there is no way to create tags through the public API), so `tags` is [].
 - Only the API key authenticates; `pos_` OAuth tokens are always refused as invalid.
 - Uploaded files live beside the db (`sandbox.db` -> `sandbox-uploads/YYYY/MM/DD/<name>`, as

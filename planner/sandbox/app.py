@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import time
 import traceback
 from datetime import UTC, datetime
@@ -58,6 +59,8 @@ CONTROL = Map([
     Rule("/_sandbox/publish", methods=["POST"], endpoint="publish"),
     Rule("/_sandbox/posts", methods=["GET"], endpoint="all_posts"),
     Rule("/_sandbox/posts/<id>/dashboard-edit", methods=["POST"], endpoint="dashboard_edit"),
+    Rule("/_sandbox/posts/<id>/drag", methods=["POST"], endpoint="drag"),
+    Rule("/_sandbox/posts/<id>/duplicate", methods=["POST"], endpoint="duplicate"),
     Rule("/_sandbox/posts/<id>/publish", methods=["POST"], endpoint="publish_one"),
     Rule("/_sandbox/channels", methods=["GET", "POST"], endpoint="channels"),
     Rule("/_sandbox/channels/<id>", methods=["PATCH", "POST"], endpoint="channel"),
@@ -80,6 +83,14 @@ class SandboxApp:
         self.base_url = base_url_getter
         self.faults = Faults()
         self.find_slot_hang_seconds = 10.0
+
+    def clock_seconds(self) -> float:
+        """The sandbox's clock in epoch seconds: what its `Date` header says (server.py).
+        Real time only for an answer racing `stop()`, once the database is closed."""
+        try:
+            return self.store.now_ms() / 1000
+        except sqlite3.ProgrammingError:
+            return time.time()
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -319,9 +330,19 @@ class SandboxApp:
         return 200, {"posts": [posts.dump_row(r) for r in self.store.all_posts()]}
 
     def ctl_dashboard_edit(self, request, body, id):
+        return self._dashboard(posts.dashboard_edit, id, body, 200)
+
+    def ctl_drag(self, request, body, id):
+        return self._dashboard(posts.drag, id, body, 200)
+
+    def ctl_duplicate(self, request, body, id):
+        return self._dashboard(posts.duplicate, id, body, 201)
+
+    def _dashboard(self, action, id, body, status):
+        """A simulated dashboard action, in one transaction; its HttpError is the answer."""
         try:
             with self.store.tx():
-                return 200, posts.dashboard_edit(self.store, id, body)
+                return status, action(self.store, id, body if isinstance(body, dict) else {})
         except HttpError as err:
             return err.status, err.body
 

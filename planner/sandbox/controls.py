@@ -5,6 +5,7 @@
     controls.add_fault("POST", "/public/v1/posts", "error", nth=2)
     controls.advance(3600)
     controls.rows()                            # every post row, deleted ones included
+    controls.dashboard_edit(post_id, content="edited")   # as the Postiz UI saves it
 
 Standard library only (the sandbox shares nothing with the tool but the HTTP contract).
 It talks to the sandbox directly, never through a proxy named in the environment. A
@@ -83,9 +84,27 @@ class Controls:
         """The post rows not deleted."""
         return [r for r in self.rows() if not r.get("deletedAt")]
 
-    def dashboard_edit(self, post_id: str, **change: Any) -> dict:
-        """What saving the post in the Postiz UI does; `change`: content, date, settings."""
-        return self.call("POST", f"posts/{post_id}/dashboard-edit", change)
+    def dashboard_edit(self, post_id: str, *, drop_unknown_settings: bool = False, **change: Any) -> dict:
+        """What saving the post in the Postiz editor does (id kept, group rotated, every stored
+        settings key kept); `change`: content, date, settings (merged). The edited row.
+
+        `drop_unknown_settings=True` simulates instead another client that rebuilds the settings
+        from the provider's known fields, dropping unknown keys such as the ownership marker."""
+        body = {**change, **({"drop_unknown_settings": True} if drop_unknown_settings else {})}
+        return self.call("POST", f"posts/{post_id}/dashboard-edit", body)
+
+    def drag(self, post_id: str, date: str, *, action: str | None = None) -> dict:
+        """A calendar drag and drop: only the date changes (id, group, settings kept); the row.
+
+        `action`: "schedule" (the default, what the calendar sends for an unpublished post:
+        state back to QUEUE, a draft stays DRAFT) or "update" (the date alone)."""
+        body = {"date": date, **({"action": action} if action is not None else {})}
+        return self.call("POST", f"posts/{post_id}/drag", body)
+
+    def duplicate(self, post_id: str, date: str | None = None) -> dict:
+        """The dashboard's "Duplicate post": a new post (new id and group, QUEUE) with the same
+        channel, content and media but no settings, at `date` or the original's; the new row."""
+        return self.call("POST", f"posts/{post_id}/duplicate", {"date": date} if date else {})
 
     # -- channels ------------------------------------------------------------------
     def channels(self) -> list[dict]:

@@ -1,11 +1,12 @@
 """Post operations of the public API: create/edit pipeline, listing, deletes, status,
-settings, and the simulated lifecycle (publishing, dashboard edits, find-slot).
+settings, and the simulated lifecycle (publishing, find-slot) and dashboard (edit, drag, duplicate).
 
 All functions run inside the caller's `store.tx()`; they raise `HttpError`.
 """
 
 from __future__ import annotations
 
+import html
 import json
 
 from planner.sandbox import ids, providers
@@ -297,33 +298,130 @@ def publish_group(store: Store, root) -> dict:
 
 
 def dashboard_edit(store: Store, post_id: str, change: dict) -> dict:
-    """What saving the post in the Postiz UI does: id kept, group rotated, unknown
-    settings keys dropped (the UI form only knows the provider's fields)."""
-    row = store.post(post_id)
-    if row is None or row["deleted_ms"] is not None:
-        raise nest(404, "Post not found")
+    """What saving the post in the Postiz editor does (docs/postiz-api.md §17.1, traced in the
+    source): the editor loads the stored settings whole and sends them all back, and the server
+    stores what it is sent, so unknown keys (the ownership marker too) are KEPT; the id is kept
+    and the group rotated, as for any edit through `POST /posts`.
+
+    `change`: `content`, `date`, `settings` (merged into the stored ones), and
+    `drop_unknown_settings: true` to simulate instead another client that rebuilds the
+    settings from the provider's known fields only (unknown keys dropped). The content is
+    saved as the editor's HTML (`editor_html`), unless `raw_content: true`."""
+    row = _live_post(store, post_id)
     channel = store.existing_channel(row["channel_id"])
     settings = json.loads(row["settings"] or "{}")
-    settings.update(change.get("settings") or {})
-    known = providers.known_setting_keys(channel["identifier"])
-    settings = {k: v for k, v in settings.items() if k in known}
+    changed = change.get("settings")
+    if changed is not None and not isinstance(changed, dict):
+        raise ValueError("settings must be an object")
+    settings.update(changed or {})
+    if change.get("drop_unknown_settings"):
+        known = providers.known_setting_keys(channel["identifier"])
+        settings = {k: v for k, v in settings.items() if k in known}
+    settings["__type"] = channel["identifier"]  # the server forces it on every save
     fields: dict = {"settings": settings_json(settings), "grp": ids.uuid4()}
-    if "content" in change:
-        fields["content"] = sanitize(change["content"])
+    # The editor opens plain text as one `<p>` per line (add.edit.modal.tsx) and saves its
+    # HTML, so any save stores paragraphs, whether or not the text was changed.
+    content = change["content"] if "content" in change else row["content"]
+    if not change.get("raw_content"):
+        content = editor_html(content)
+    fields["content"] = sanitize(content)
     if "date" in change:
-        date_ms = parse_ms(str(change["date"]))
-        if date_ms is None:
-            raise nest(400, ["date must be a valid ISO 8601 date string"])
-        fields["publish_ms"] = date_ms
+        fields["publish_ms"] = _control_date(change["date"])
     with store.tx() as db:
         members = db.execute("SELECT id FROM posts WHERE grp = ? AND deleted_ms IS NULL",
                              (row["grp"],)).fetchall()
         for member in members:
             own = fields if member["id"] == post_id else {"grp": fields["grp"]}
             store.update_post(member["id"], **own)
-    edited = store.post(post_id)
-    assert edited is not None, "posts are never removed from the table, only marked deleted"
-    return dump_row(edited)
+    return _dumped(store, post_id)
+
+
+def editor_html(text: str) -> str:
+    """Plain text as the Postiz editor saves it: a `<p>` per line, `& < >` escaped;
+    text that already holds a `<p>` is taken as the editor's HTML."""
+    if "<p>" in text:
+        return text
+    return "".join(f"<p>{html.escape(line, quote=False)}</p>" for line in text.split("\n"))
+
+
+def drag(store: Store, post_id: str, change: dict) -> dict:
+    """A drag and drop in the dashboard's calendar: `PUT /posts/:id/date` (posts.service
+    `changeDate`, docs/postiz-api.md §17.1). Only this row's date changes; id, group, content
+    and settings are kept. With `action` "schedule" (what the calendar sends for a post not yet
+    published) the state becomes QUEUE (a draft stays DRAFT) and the release is cleared;
+    "update" (the choice the calendar offers for a published post) changes the date alone."""
+    row = _live_post(store, post_id)
+    if "date" not in change:
+        raise ValueError('send {"date": "<iso>"}')
+    action = change.get("action", "schedule")
+    if action not in ("schedule", "update"):
+        raise ValueError('action must be "schedule" or "update"')
+    fields: dict = {"publish_ms": _control_date(change["date"])}
+    if action == "schedule":
+        fields.update(state="DRAFT" if row["state"] == "DRAFT" else "QUEUE",
+                      release_id=None, release_url=None)
+    store.update_post(post_id, **fields)
+    return _dumped(store, post_id)
+
+
+def duplicate(store: Store, post_id: str, change: dict) -> dict:
+    """The dashboard's "Duplicate post" (docs/postiz-api.md §17.1): the editor opens with the
+    content and media of every row of the group and none of its settings, and saving creates a
+    new post (server-made id, new group, QUEUE, creationMethod WEB). The channel is kept and the
+    date too unless `change["date"]` is given (the real dashboard proposes the next free slot and
+    lets the user pick the channel). Returns the new root row."""
+    row = _live_post(store, post_id)
+    channel = store.existing_channel(row["channel_id"])
+    date_ms = _control_date(change["date"]) if change.get("date") is not None else row["publish_ms"]
+    with store.tx() as db:
+        members = [dict(r) for r in db.execute(
+            "SELECT * FROM posts WHERE grp = ? AND deleted_ms IS NULL", (row["grp"],)).fetchall()]
+    thread = _thread(members) or [row]
+    group, parent, root_id = ids.uuid4(), None, None
+    for member in thread:
+        row_id = ids.cuid()
+        store.insert_post({
+            "id": row_id, "channel_id": channel["id"], "content": member["content"],
+            "publish_ms": date_ms, "image": member["image"] or "[]",
+            "settings": settings_json({"__type": channel["identifier"]}),
+            "delay": 0, "interval_days": None, "grp": group, "parent_id": parent,
+            "creation_method": "WEB", "state": "QUEUE",
+        })
+        root_id = root_id or row_id
+        parent = row_id
+    assert root_id is not None, "a thread has at least its root"
+    return _dumped(store, root_id)
+
+
+def _thread(members: list[dict]) -> list[dict]:
+    """The rows of a group in thread order: the root, then each reply to the previous one."""
+    by_parent = {m["parent_id"]: m for m in members}
+    out: list[dict] = []
+    current = by_parent.get(None)
+    while current is not None and len(out) < len(members):
+        out.append(current)
+        current = by_parent.get(current["id"])
+    return out
+
+
+def _live_post(store: Store, post_id: str) -> dict:
+    row = store.post(post_id)
+    if row is None or row["deleted_ms"] is not None:
+        raise nest(404, "Post not found")
+    return row
+
+
+def _control_date(value: object) -> int:
+    date_ms = parse_ms(str(value))
+    if date_ms is None:
+        raise nest(400, ["date must be a valid ISO 8601 date string"])
+    return date_ms
+
+
+def _dumped(store: Store, post_id: str) -> dict:
+    row = store.post(post_id)
+    assert row is not None, "posts are never removed from the table, only marked deleted"
+    return dump_row(row)
 
 
 def find_slot(store: Store, channel: dict) -> dict:

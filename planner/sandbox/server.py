@@ -46,6 +46,18 @@ class _QuietHandler(WSGIRequestHandler):
             code = getattr(code, "value", code)
             print(f"{self.command} {path} {code}", file=sys.stderr, flush=True)
 
+    def date_time_string(self, timestamp=None):
+        """The `Date` header, on every answer (API, controls, uploads, errors): the sandbox's
+        clock, as a real Postiz puts its own clock there (docs/postiz-api.md §4.3).
+
+        `send_response` writes the only `Date` of an answer from this (the app sets none);
+        RFC 9110 IMF-fixdate, GMT, whole seconds."""
+        if timestamp is None:
+            clock = getattr(getattr(self.server, "app", None), "clock_seconds", None)
+            if clock is not None:
+                timestamp = clock()
+        return super().date_time_string(timestamp)
+
     def log_error(self, *args):
         pass
 

@@ -104,7 +104,7 @@ def test_api_key_file_option(sandbox, tmp_path):
 def test_doctor_all_good(sandbox):
     code, checks, report = doctor(sandbox.api_url)
     assert code == 0 and report["ok"] is True
-    assert list(checks) == ["config", "reachable", "api", "key", "channels", "rate-limit", "clock"]
+    assert list(checks) == ["config", "reachable", "api", "key", "channels", "rate-limit", "clock", "behaviour"]
     assert all(c["status"] in ("ok", "info") for c in checks.values())
     assert "3 channels" in checks["channels"]["message"]
     assert KEY not in json.dumps(report)
@@ -249,7 +249,8 @@ def test_doctor_server_error_fails_the_api_check_and_skips_the_rest(sandbox):
     assert code == 1 and report["ok"] is False
     assert checks["reachable"]["status"] == "ok"
     assert checks["api"]["status"] == "fail" and "500" in checks["api"]["message"]
-    assert [checks[n]["status"] for n in ("key", "channels", "rate-limit", "clock")] == ["skip"] * 4
+    assert [checks[n]["status"] for n in ("key", "channels", "rate-limit", "clock", "behaviour")] == ["skip"] * 5
+    assert report["behaviour"] is None
     human = run(["doctor"], sandbox.api_url)
     assert human.exit_code == 1 and "FAIL  api" in human.output
     assert human.output.rstrip().endswith("some checks failed")

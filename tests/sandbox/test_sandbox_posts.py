@@ -227,14 +227,23 @@ def test_republish_guard_and_update_keeps_published_state(api):
     assert listed["state"] == "PUBLISHED" and listed["content"] == "again" and listed["releaseURL"]
 
 
-def test_dashboard_edit_rotates_group_and_drops_unknown_settings(api):
+def test_dashboard_edit_rotates_group_and_keeps_unknown_settings(api):
     post_id = api.create(api.entry("youtube-shorts", image=MP4_MEDIA,
                                    settings={**YT_SETTINGS, "cliper_id": "ep/1"})).json()[0]["postId"]
     before = api.by_id()[post_id]
     api.controls.dashboard_edit(post_id, content="edited in UI", date="2030-01-03T10:00:00Z")
     after = api.by_id()[post_id]
-    assert after["group"] != before["group"] and after["content"] == "edited in UI"
+    assert after["group"] != before["group"] and after["content"] == "<p>edited in UI</p>"
     assert after["publishDate"] == "2030-01-03T10:00:00.000Z"
+    assert json.loads(after["settings"]) == {"title": "Clip 7", "type": "public", "cliper_id": "ep/1",
+                                             "__type": "youtube"}
+
+
+def test_dashboard_edit_can_simulate_a_client_that_drops_unknown_settings(api):
+    post_id = api.create(api.entry("youtube-shorts", image=MP4_MEDIA,
+                                   settings={**YT_SETTINGS, "cliper_id": "ep/1"})).json()[0]["postId"]
+    api.controls.dashboard_edit(post_id, content="edited elsewhere", drop_unknown_settings=True)
+    after = api.by_id()[post_id]
     assert json.loads(after["settings"]) == {"title": "Clip 7", "type": "public", "__type": "youtube"}
 
 
