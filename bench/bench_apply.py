@@ -46,7 +46,7 @@ def write_plan(path: Path, n: int, caption_suffix: dict[int, str] | None = None)
         extra = (caption_suffix or {}).get(i, "")
         posts.append({"key": f"clip-{i:05d}", "caption": f"Clip {i}: bases de datos sin miedo #shorts{extra}",
                       "at": at.isoformat(), "channels": [f"x-{i % POSTS_PER_SLOT}", f"linkedin-{i % POSTS_PER_SLOT}"]})
-    doc = {"version": 1, "name": "bench", "timezone": "UTC", "posts": posts}
+    doc = {"version": 1, "id": "pbench000000001", "name": "bench", "timezone": "UTC", "posts": posts}
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return len({p["at"] for p in posts})
 

@@ -156,7 +156,7 @@ break it. The figures at the end were written by
 - **The rate limit is never walked into.** Budget spent: `--no-wait` stops with
   exit 3 and says when to re-run; the re-run finishes without repeating anything.
 - **Two applies of one plan cannot interleave**: the second stops at once with
-  "another cliper-sched run is using this plan's state".
+  "another cliper-sched run is applying this plan".
 - **A lost or stale state file is rebuilt** from the posts in Postiz, with no
   duplicate; a state file of another plan, or a damaged one, stops the run
   before any change and says how to recover.

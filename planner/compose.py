@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from planner import trust
+from planner import planid, trust
 from planner.cadence import CadenceError, order_clips
 from planner.cliper.locate import find_videos, pick_video
 from planner.cliper.reader import VideoContent, read_video
@@ -92,6 +92,10 @@ def plan_from_workspace(request: PlanRequest, *, now: datetime, plan_file: Path 
     _warn_unready_posts(document, rules, warn)
     if plan_file is not None:
         _warn_untrusted_workspace(plan_file, source.workspace, warn)
+        kept = planid.read_from_file(plan_file)
+        if kept is not None:  # re-planning over a plan: the same plan, the posts it owns stay its own
+            document["id"] = kept
+            warn(f"{plan_file}: re-planned over an existing plan: its id {kept} is kept")
     header = plan_header(request.workspace, request.typed_options(source.video_id), document,
                          video_id=source.video_id, plan_file=plan_file)
     return document, header
@@ -217,6 +221,7 @@ def build_document(clips: list, *, rules: Rules, now: datetime, name: str, works
     if config:
         document["channels"] = config
     document["posts"] = posts
+    document["id"] = planid.for_document(document)
     return document
 
 

@@ -103,6 +103,8 @@ class Plan:
     # Who named the workspace: "user" (--workspace / CLIPER_WORKSPACE: trusted as given)
     # or "plan" (source.workspace, or the plan's own folder: checked by planner.trust).
     workspace_named_by: str = "plan"
+    # Its identity in Postiz (planner/planid.py); None in a plan made before ids existed.
+    id: str | None = None
 
     @property
     def base(self) -> Path:
@@ -252,7 +254,7 @@ def _build_plan(path: Path, file: str, doc: Document, workspace) -> tuple[Plan |
     source = dict(data.get("source") or {})
     ws = resolve_workspace(path, source.get("workspace"), workspace)
     named_by = "user" if workspace is not None or os.environ.get(WORKSPACE_ENV) else "plan"
-    return Plan(path, data["name"], tz, posts, channels, ws, source, doc, named_by), []
+    return Plan(path, data["name"], tz, posts, channels, ws, source, doc, named_by, data.get("id")), []
 
 
 # --- writing -----------------------------------------------------------------
@@ -303,7 +305,7 @@ _Dumper.add_representer(str, _str)
 _Dumper.add_representer(list, _list)
 _Dumper.add_representer(dict, _dict)
 
-TOP_ORDER = ("version", "name", "timezone", "source", "channels", "posts")
+TOP_ORDER = ("version", "id", "name", "timezone", "source", "channels", "posts")
 
 
 def dump_plan(document: dict, header: str) -> str:

@@ -114,6 +114,7 @@ def test_applying_a_plan_then_diffing_it_shows_no_changes(world, doc, with_media
     root, box, runner = world
     n = next(_names)
     doc["name"] = f"prop{n}"
+    doc["id"] = f"propplan{n:04d}"
     # Each example gets its own month, so plans never meet in one minute.
     for post in doc["posts"]:
         post["at"] = (datetime.fromisoformat(post["at"]) + timedelta(days=40 * n)).isoformat()
@@ -131,5 +132,5 @@ def test_applying_a_plan_then_diffing_it_shows_no_changes(world, doc, with_media
     record("property_examples")
     assert diff.rc == 0, diff.text
     assert "No changes. Postiz matches the plan." in diff.stdout
-    mine = [r for r in box.rows() if f'"prop{n}/' in (r.get("settings") or "")]
+    mine = [r for r in box.rows() if f'"cs1:propplan{n:04d}:' in (r.get("settings") or "")]
     assert len(mine) == sum(len(p["channels"]) for p in doc["posts"])  # it really posted them

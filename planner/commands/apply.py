@@ -68,11 +68,14 @@ def command(client, plan_file, workspace, auto_approve, overwrite_drift, allow_p
         allow_past=allow_past, allow_mass_delete=allow_mass_delete)
     if as_json:
         click.echo(json_text({"plan": views.data(review.changes, counted=review.counted, eta_seconds=review.eta,
-                                                  rate_limit=rate_info(client)),
+                                                  rate_limit=rate_info(client),
+                                                  settings_listed=review.settings_listed),
                                "result": result.data()}, indent=2, default=str))
     else:
         views.apply_summary(result, plan_file, review.changes.has_changes)
-    click.get_current_context().exit(_exit_code(result))
+    blocked = sum(1 for n in review.changes.notes if n.kind == "unproven")
+    click.get_current_context().exit(EXIT_PARTIAL if blocked and _exit_code(result) == EXIT_OK
+                                     else _exit_code(result))
 
 
 def _settle(seconds: float) -> None:

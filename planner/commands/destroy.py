@@ -42,4 +42,9 @@ def command(client, plan_file, workspace, auto_approve):
         ctx.exit(EXIT_PARTIAL)
     if review.changes.deletes:
         click.echo(paint(f"\nDestroy complete! {result.destroyed} destroyed.", "green", True))
+    kept = [n for n in review.changes.notes if n.kind == "untouched"]
+    if kept:  # a post at a planned slot that nothing proves is the plan's: left, and said so
+        click.echo(paint(f"{len(kept)} post(s) at this plan's channels and times were left (listed above).",
+                         "yellow", True))
+        ctx.exit(EXIT_PARTIAL)
     ctx.exit(EXIT_OK)

@@ -34,7 +34,8 @@ def command(client, plan_file, workspace, as_json, detailed_exitcode, overwrite_
         click.echo(safe(note), err=as_json)
     if as_json:
         click.echo(json_text(views.data(review.changes, counted=review.counted, eta_seconds=review.eta,
-                                         rate_limit=rate_info(client)), indent=2, default=str))
+                                         rate_limit=rate_info(client), settings_listed=review.settings_listed),
+                             indent=2, default=str))
     else:
         click.echo(views.render(review.changes, tz=review.tz, counted=review.counted,
                                 eta=eta_text(review.eta, client)))

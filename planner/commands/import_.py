@@ -27,12 +27,18 @@ from planner.term import safe
               "differs (edited in the dashboard); each is listed for review.")
 @postiz_options
 def command(client, plan_file, workspace, force, match_time):
-    done = Manager(client, plan_file, workspace=workspace).import_(force=force, match_time=match_time)
+    manager = Manager(client, plan_file, workspace=workspace)
+    done = manager.import_(force=force, match_time=match_time)
     found = done.found
     how = f"{found['marker']} by marker, {found['content']} by channel + time + content"
+    if found["legacy"]:
+        how += f", {found['legacy']} by an older cliper-sched's marker"
     if match_time:
         how += f", {found['time']} by channel + time only"
     click.echo(f"Imported {sum(found.values())} post(s) into {done.path} ({how}).")
+    if manager.plan_id_added:
+        click.echo(f"{safe(str(plan_file))}: added `id: {manager.plan_id_added}` (the plan's identity in Postiz): "
+                   "commit it with the plan")
     for entry in done.by_time:
         click.echo(f"  {safe(entry.address)}: post {safe(entry.live.id)}, "
                    f"caption in Postiz: {safe(repr(entry.live.content[:70]))}")

@@ -35,7 +35,13 @@ NOTE_SECTIONS = (
     ("published", "Published (history, never changed)", "cyan", False, True, False),
     ("error", "Posts Postiz failed to publish (state ERROR)", "red", True, False, True),
     ("adopted", "Adopted (already in Postiz, now owned by this plan)", None, False, True, False),
-    ("collision", "Possible duplicates (a post already sits at that channel and time)", "yellow", True, False, True),
+    ("unproven", "Not created: a post without this plan's marker sits at that channel and time", "yellow", True,
+     True, True),
+    ("untouched", "Not deleted: a post this plan cannot prove is its own sits at its channel and time", "yellow",
+     True, True, True),
+    ("duplicate", "Duplicates (two live posts carry one address)", "yellow", True, True, False),
+    ("ownership", "State file entries ignored", None, False, True, False),
+    ("clock", "Server clock", "yellow", True, False, False),
 )
 LISTED = 20  # longer lists end with "… and N more"
 
@@ -148,12 +154,16 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
         lines.append("")
         lines.append(p(f"{title}: {len(notes)}" if counted_title else f"{title}:", title_fg, title_bold))
         _listing(lines, [f"{n.address}: {n.message}" for n in notes])
-        if show_hint and notes[0].hint:
-            lines.append(f"    hint: {safe(notes[0].hint)}")
+        if show_hint:
+            for hint in dict.fromkeys(n.hint for n in notes if n.hint):  # each distinct hint once
+                lines.append(f"    hint: {safe(hint)}")
     if plan.remarks:
+        missing = sum(1 for r in plan.remarks if r.missing)
         lines.append("")
-        lines.append(f"Ownership marker missing (dropped by a dashboard edit): {len(plan.remarks)} post(s); "
-                     "apply puts it back (not counted, edits kept):")
+        what = ("missing" if missing == len(plan.remarks) else "out of date" if not missing
+                else "missing or out of date")
+        lines.append(f"Ownership marker {what}: {len(plan.remarks)} post(s); "
+                     "apply writes it (not counted, nothing else changes):")
         _listing(lines, [f"{r.address} (post {r.live.id})" for r in plan.remarks])
     lines.append("")
     if plan.has_changes:
@@ -165,7 +175,13 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
             if eta:
                 text += f" ({eta})"
             lines.append(text + ".")
-    else:
+    blocked = sum(1 for n in plan.notes if n.kind == "unproven")
+    if blocked:
+        lines.append(p(f"{blocked} planned post(s) not created: a post this plan cannot prove is its own "
+                       "sits at that channel and time (listed above).", "yellow", True))
+    if not plan.has_changes and blocked:
+        lines.append(p("No other changes.", bold=True))
+    elif not plan.has_changes:
         lines.append(p("No changes. Postiz matches the plan.", "green", True))
         kept = sum(1 for dr in plan.drifts if not dr.restored and dr.how != "published")
         if kept:
@@ -174,7 +190,7 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
 
 
 def data(plan: ChangeSet, *, counted: int | None = None, eta_seconds: float | None = None,
-         rate_limit: dict | None = None) -> dict:
+         rate_limit: dict | None = None, settings_listed: bool | None = None) -> dict:
     """The same plan as JSON-ready data (`--json`); shape: schemas/changes.schema.json."""
     return {
         "format_version": 1,
@@ -186,6 +202,8 @@ def data(plan: ChangeSet, *, counted: int | None = None, eta_seconds: float | No
         "counted_requests": counted,
         "eta_seconds": eta_seconds,
         "rate_limit": rate_limit,
+        # What the server showed: whether its post listing carries settings (and so our markers).
+        "server": {"settings_listed": settings_listed},
     }
 
 

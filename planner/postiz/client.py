@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import hmac
 import logging
 import os
 import socket
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -133,6 +134,19 @@ class _SafeRetry(Retry):
             log.info("%s %s %s, retry %d of %s %s", method, _path(url), why, done, of,
                      f"in {wait:.1f} s" if wait else "now")
         return new
+
+
+# CLIPER_SCHED_RETRY_BACKOFF multiplies the retry backoff (default 1: unchanged). The
+# test suite sets it to a small factor so that tests against a dead or failing server
+# do not spend seconds in real waits; tests of the backoff itself set it back to 1.
+RETRY_BACKOFF_ENV = "CLIPER_SCHED_RETRY_BACKOFF"
+
+
+def _backoff_scale() -> float:
+    try:
+        return max(0.0, float(os.environ.get(RETRY_BACKOFF_ENV) or 1.0))
+    except ValueError:
+        return 1.0
 
 
 class _Deadline:
@@ -360,7 +374,8 @@ class PostizClient:
         self.verify: bool | str = ca_bundle or True
         retry = _SafeRetry(
             total=retries, connect=retries, read=retries, status=retries, other=0,
-            backoff_factor=backoff, backoff_max=4,  # worst case a few seconds, never minutes
+            backoff_factor=backoff * _backoff_scale(),
+            backoff_max=4,  # worst case a few seconds, never minutes
             status_forcelist=(500, 502, 503, 504),
             allowed_methods=frozenset({"GET", "PUT", "DELETE"}),
             respect_retry_after_header=False,  # a 429 is never retried
@@ -501,6 +516,17 @@ class PostizClient:
                 return False
             raise
         return True
+
+    def signing_key(self, purpose: bytes) -> bytes:
+        """A key derived from the API key for `purpose` (HMAC-SHA256): signatures made with
+        it prove a file was written by someone holding the key, which never leaves here."""
+        return hmac.new(self._key.encode("utf-8"), purpose, hashlib.sha256).digest()
+
+    def clock_skew(self) -> timedelta | None:
+        """Server clock minus this machine's, from the last `Date` header (1 s resolution)."""
+        if self.last_date is None or self.last_date_local is None:
+            return None
+        return self.last_date - self.last_date_local
 
     def server_date(self) -> datetime | None:
         """The `Date` header of the last answer (None before the first request)."""

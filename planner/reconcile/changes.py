@@ -60,6 +60,7 @@ class Delete:
     owned: Owned
     live: LivePost
     reason: str = "no longer in the plan"
+    duplicate_of: str | None = None  # the post kept: healing a race, not a removal from the plan
     kind = "delete"
 
     def data(self) -> dict:
@@ -89,14 +90,15 @@ class Drift:
 
 @dataclass
 class Remark:
-    """An owned, scheduled post whose ownership marker is gone from its settings (saving
-    it in the Postiz dashboard drops unknown keys). Apply puts the marker back through the
-    uncounted `PUT /posts/:id/settings`, which merges keys and keeps the dashboard's edits,
-    so a lost state file can still be rebuilt by marker."""
+    """An owned, scheduled post whose ownership marker is missing (a client that rebuilt
+    its settings) or out of date (after `pull`). Apply writes it through the uncounted
+    `PUT /posts/:id/settings`, which merges keys and keeps everything else, so any
+    machine can tell plan changes from dashboard edits without a state file."""
 
     address: str
     live: LivePost
     marker: str
+    missing: bool = True  # False: present but out of date
 
 
 @dataclass
@@ -104,7 +106,7 @@ class Note:
     """Something to show that is not a change: published history, ERROR posts, adoptions."""
 
     address: str
-    kind: str  # "published" | "error" | "adopted" | "forgotten" | "collision"
+    kind: str  # "published" | "error" | "adopted" | "unproven" | "untouched" | "duplicate" | "ownership" | "clock"
     message: str
     hint: str | None = None
 

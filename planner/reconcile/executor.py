@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -23,6 +23,7 @@ from planner.postiz.errors import (
     AuthError,
     BudgetExhausted,
     MediaChanged,
+    NotFound,
     PostizError,
     RateLimited,
     RouteNotFound,
@@ -31,7 +32,7 @@ from planner.postiz.errors import (
     ValidationError,
 )
 from planner.postiz.models import MARKER_KEY, LivePost, PostEntry
-from planner.reconcile import adopt, crashpoints, normalize
+from planner.reconcile import adopt, crashpoints, normalize, ownership
 from planner.reconcile.changes import ChangeSet, Create, Delete, Remark, Update
 from planner.reconcile.cost import Batch, batches, eta_seconds
 from planner.reconcile.desired import DesiredPost
@@ -72,6 +73,7 @@ class Result:
     counted_used: int = 0
     notes: list[str] = field(default_factory=list)
     markers_restored: int = 0
+    deleted_meanwhile: list[str] = field(default_factory=list)  # deleted in Postiz during this run
 
     def data(self) -> dict:
         return {
@@ -83,6 +85,7 @@ class Result:
             "interrupted": self.interrupted,
             "counted_requests": self.counted_used,
             "markers_restored": self.markers_restored,
+            "deleted_meanwhile": self.deleted_meanwhile,
             "notes": self.notes,
         }
 
@@ -112,6 +115,7 @@ class Executor:
                  sleep: Callable[[float], None] = time.sleep):
         self.client = client
         self.state = state
+        self.plan_id = state.plan_id
         self.wait = wait
         self.reporter = reporter
         self.put_settings = settings_listed is not False  # v2.23.0 lists no settings and has no PUT
@@ -215,26 +219,37 @@ class Executor:
 
     def _put_settings(self, upd: Update) -> bool:
         """True when handled (done or failed); False when this server needs an edit instead."""
-        settings = self._wire_settings(upd.desired)
+        owned = self.state.posts.get(upd.address) or upd.owned
+        applied = owned.applied.replace(settings=upd.desired.record.settings)
+        mark = ownership.marker_for(self.plan_id, upd.address, applied)
+        settings = {**upd.desired.record.settings, MARKER_KEY: mark.text()}
         try:
             self._request(lambda: self.client.update_settings(upd.live.id, settings))
         except RouteNotFound:
             self.put_settings = False  # Postiz v2.23.0: no PUT /posts/:id/settings
             self.reporter.step("  (this Postiz has no settings-only update route; editing through POST /posts)")
             return False
+        except NotFound:
+            self._deleted_meanwhile(upd.address, upd.live.id)
+            return True
         except AuthError:
             raise
         except PostizError as exc:
             self._fail(upd.address, upd.desired.channel.provider, upd.desired.channel.name, exc)
             return True
-        owned = self.state.posts.get(upd.address) or upd.owned
         self.state.own(upd.address, Owned.from_live(
-            upd.live, owned.applied.replace(settings=upd.desired.record.settings),
-            caption_digest=owned.caption_digest, provider=upd.desired.channel.provider))
+            upd.live, applied, caption_digest=owned.caption_digest, provider=upd.desired.channel.provider,
+            fingerprint=mark.fingerprint))
         self._save()
         self.result.changed += 1
         self.reporter.step(f"~ {upd.address}: settings updated (post {upd.live.id}, not counted)")
         return True
+
+    def _deleted_meanwhile(self, address: str, post_id: str) -> None:
+        """Deleted in Postiz between the refresh and this request: say so, change nothing
+        (the next run reports it as deleted in Postiz, kept unless --overwrite-drift)."""
+        self.result.deleted_meanwhile.append(address)
+        self.reporter.step(f"! {address}: deleted in Postiz while this apply ran (post {post_id}); not updated")
 
     def _restore_marker(self, remark: Remark) -> None:
         """PUT merges keys, so only the marker is sent: the dashboard's edits stay."""
@@ -243,6 +258,8 @@ class Executor:
         except RouteNotFound:
             self.put_settings = False
             return
+        except NotFound:
+            return  # deleted meanwhile: the next run sees it
         except AuthError:
             raise
         except PostizError as exc:
@@ -252,8 +269,12 @@ class Executor:
             self.reporter.step(f"  ! {note}")
             return
         self.result.markers_restored += 1
-        self.reporter.step(f"  {remark.address}: ownership marker put back (post {remark.live.id}, "
-                           "dropped by a dashboard edit; not counted)")
+        owned = self.state.posts.get(remark.address)
+        mark = ownership.Marker.parse(remark.marker)
+        if owned is not None and mark is not None:
+            self.state.own(remark.address, replace(owned, fingerprint=mark.fingerprint))
+        what = "put back" if remark.missing else "brought up to date"
+        self.reporter.step(f"  {remark.address}: ownership marker {what} (post {remark.live.id}; not counted)")
 
     def _upload_media(self, counted: list[Batch]) -> None:
         """Upload each reviewed file once. The client hashes the bytes as it sends them and
@@ -291,7 +312,7 @@ class Executor:
 
     def _wire_settings(self, d: DesiredPost) -> dict:
         settings = dict(d.record.settings)
-        settings[MARKER_KEY] = normalize.marker(self.state.plan_name, d.address)
+        settings[MARKER_KEY] = ownership.marker_for(self.plan_id, d.address, d.record).text()
         return settings
 
     def _entry(self, item: Create | Update) -> PostEntry | None:
@@ -340,8 +361,7 @@ class Executor:
                     self._fail(item.address, item.desired.channel.provider, item.desired.channel.name, exc)
                 items = [i for i in items if i not in refused]
                 fresh = self._intent(batch, items)
-                self.state.drop_intent(intent)
-                self.state.add_intents([fresh])
+                self.state.replace_intent(intent, fresh)  # in place: the journal's order is the send order
                 intent = fresh
                 continue
             except (UncertainResponse, ServerError) as exc:
@@ -402,13 +422,19 @@ class Executor:
         return fetch_posts(self.client, at - READBACK_PAD, at + READBACK_PAD)
 
     def _record(self, batch: Batch, items: list, answer: list[tuple[str, str]]) -> None:
+        read: list[LivePost] | None
         try:
-            lives, _ = self._readback(batch.at)
+            read, _ = self._readback(batch.at)
         except PostizError:
-            lives = []
-        by_id = {lv.id: lv for lv in lives}
+            read = None  # unknown: the next refresh fills in groups and states
+        by_id = {lv.id: lv for lv in read or []}
         for item, (post_id, _integration) in zip(items, answer, strict=False):
             live = by_id.get(post_id)
+            if isinstance(item, Update) and read is not None and live is None:
+                # Postiz answers 201 for an edit of a post deleted meanwhile, and the row
+                # stays deleted (docs/postiz-api.md §9.3): not an update.
+                self._deleted_meanwhile(item.address, post_id)
+                continue
             self._own(item, post_id, live)
 
     def _own(self, item: Create | Update, post_id: str, live: LivePost | None) -> None:
@@ -417,11 +443,14 @@ class Executor:
         if live is not None:
             applied = d.record.replace(content=live.content)
         previous = self.state.posts.get(item.address)
+        fp = ownership.fingerprint(d.record)  # the marker sent with it
         if live is not None:
-            owned = Owned.from_live(live, applied, caption_digest=d.caption_digest, provider=d.channel.provider)
+            owned = Owned.from_live(live, applied, caption_digest=d.caption_digest, provider=d.channel.provider,
+                                    fingerprint=fp)
         else:  # not read back (a failed GET): the next refresh fills group and state in
             owned = Owned(post_id=post_id, group=previous.group if previous else None, channel_id=d.channel.id,
-                          provider=d.channel.provider, applied=applied, caption_digest=d.caption_digest)
+                          provider=d.channel.provider, applied=applied, caption_digest=d.caption_digest,
+                          fingerprint=fp)
         self.state.own(item.address, owned)
         if isinstance(item, Create):
             self.result.added += 1
@@ -441,7 +470,7 @@ class Executor:
             return  # the journal stays: the next run reads back before anything else
         still: list[IntentEntry] = []
         claimed = {o.post_id for o in self.state.posts.values()}
-        matcher = adopt.Matcher(self.state.plan_name, lives, claimed)
+        matcher = adopt.Matcher(self.plan_id, lives, claimed)
         by_id = {lv.id: lv for lv in lives}
         for item, entry in zip(items, intent.entries, strict=True):
             if isinstance(item, Update):
@@ -460,9 +489,10 @@ class Executor:
                 # within this run; the next run reads back again first.
                 still.append(entry)
                 self.result.uncertain.append(item.address)
-        self.state.drop_intent(intent)
         if still:
-            self.state.add_intents([intent.keeping(still, unanswered=not answered)])
+            self.state.replace_intent(intent, intent.keeping(still, unanswered=not answered))
+        else:
+            self.state.drop_intent(intent)
 
     def _fail(self, address: str, provider: str, channel: str, exc: Exception) -> None:
         message = exc.message if isinstance(exc, PostizError) else str(exc)

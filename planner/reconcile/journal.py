@@ -25,6 +25,10 @@ from planner.reconcile.records import Record
 # CLIPER_SCHED_SETTLE_SECONDS tunes it (README, "Connecting to Postiz").
 SETTLE_ENV = "CLIPER_SCHED_SETTLE_SECONDS"
 SETTLE_SECONDS = 120.0
+# A request cut by a crash of this process (kill -9, power loss) is still carried out by
+# Postiz if it had arrived: it lands within moments. Its posts are awaited this long
+# (at most the settle time) after the state file's last write before the crash.
+CRASH_SETTLE_SECONDS = 10.0
 
 
 def settle_seconds() -> float:
@@ -117,27 +121,57 @@ class Resolution:
 
 
 def resolve(journal: list[Intent], owned_addresses: set[str], find, *, now: datetime,
-            settle: float) -> Resolution:
+            settle: float, live_by_id: dict[str, LivePost] | None = None,
+            last_save: datetime | None = None) -> Resolution:
     """Settle intents left by a crash or an unanswered request, by reading back.
 
-    `find(entry) -> LivePost | None` looks the entry's post up among the live posts
-    (marker, or channel + instant + content), claiming what it returns.
+    `find(entry) -> LivePost | None` looks a create's post up among the live posts
+    (marker, or channel + instant + content), claiming what it returns. An edit keeps
+    its post id: it landed when the post shows what the edit sent (`live_by_id`), and
+    is then recorded as applied, so the tool's own edit is never taken for a dashboard
+    edit; one that did not land is simply sent again by the diff.
+
+    Waiting: a request sent and never answered may land up to `settle` seconds after it
+    was sent. After a crash, requests went one at a time in journal order, so only the
+    first one not found in Postiz can have been in flight: it is awaited a short while
+    after `last_save` (the state's last write before the crash); the later ones were
+    never sent.
     """
     out = Resolution()
+    live_by_id = live_by_id or {}
+    crash_window = True  # until the first crashed request with a post not found
+    crash_settle = min(settle, CRASH_SETTLE_SECONDS)
     for intent in journal:
         young: list[IntentEntry] = []
-        # Only a request that was sent and never answered can still land later; one
-        # interrupted by a crash of this process was answered or never sent.
-        sent = intent.sent_at if intent.unanswered else None
-        age = (now - normalize.instant(sent)).total_seconds() if sent else settle
+        if intent.unanswered:
+            limit = settle
+            age = (now - normalize.instant(intent.sent_at)).total_seconds() if intent.sent_at else settle
+        else:
+            limit = crash_settle
+            since = [normalize.instant(t) for t in (intent.sent_at,) if t] + ([last_save] if last_save else [])
+            age = (now - max(since)).total_seconds() if since and crash_window else limit
+        missing = False
         for entry in intent.entries:
-            if entry.post_id or entry.address in owned_addresses:
-                continue  # an edit keeps its id: the diff sees whether it took effect
+            if entry.post_id:
+                live = live_by_id.get(entry.post_id)
+                if live is not None and entry.record is not None and _shows(live, entry.record):
+                    out.landed.append(Landed(entry, live))
+                    out.notes.append(f"{entry.address}: the interrupted edit did reach Postiz (post {live.id}); "
+                                     "recorded, not re-sent")
+                    continue
+                missing = True
+                if age < limit:
+                    young.append(entry)
+                    out.wait = max(out.wait, limit - age)
+                continue
+            if entry.address in owned_addresses:
+                continue
             live = find(entry)
             if live is None:
-                if age < settle:
+                missing = True
+                if age < limit:
                     young.append(entry)
-                    out.wait = max(out.wait, settle - age)
+                    out.wait = max(out.wait, limit - age)
                 else:
                     out.notes.append(f"{entry.address}: the interrupted create did not reach Postiz; "
                                      "it will be created")
@@ -145,6 +179,15 @@ def resolve(journal: list[Intent], owned_addresses: set[str], find, *, now: date
             out.landed.append(Landed(entry, live))
             out.notes.append(f"{entry.address}: the interrupted create did reach Postiz (post {live.id}); "
                              "adopted, not re-sent")
+        if missing and not intent.unanswered:
+            crash_window = False
         if young:
             out.kept.append(intent.keeping(young))
     return out
+
+
+def _shows(live: LivePost, record: Record) -> bool:
+    """Whether Postiz holds what an edit sent (settings only where the listing has them)."""
+    if live.at != record.at or live.content != record.content:
+        return False
+    return live.settings is None or normalize.settings(live.settings) == record.settings

@@ -19,17 +19,28 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from planner import clock, validate
+from planner import clock, planid, validate
 from planner.errors import UserError
 from planner.planfile import Plan, load_plan
 from planner.postiz.models import Channel, LivePost
-from planner.reconcile import adopt, desired, diff, journal, refresh, safety, state
+from planner.reconcile import (
+    adopt,
+    desired,
+    diff,
+    journal,
+    normalize,
+    ownership,
+    refresh,
+    safety,
+    state,
+)
 from planner.reconcile.adopt import Entry
 from planner.reconcile.changes import ChangeSet, Delete, Note
 from planner.reconcile.cost import counted_needed, eta_seconds
 from planner.reconcile.diff import live_record
 from planner.reconcile.executor import Executor, Reporter, Result
 from planner.reconcile.journal import IntentEntry
+from planner.reconcile.ownership import Marker, Signer
 from planner.reconcile.records import Record
 from planner.reconcile.state import Lock, Owned, State
 
@@ -60,7 +71,7 @@ class Review:
 @dataclass
 class Imported:
     path: Path
-    found: dict[str, int]  # how: "marker" | "content" | "time" -> count
+    found: dict[str, int]  # how: "marker" | "content" | "time" | "legacy" -> count
     by_time: list[Entry]  # adopted by channel + time only: listed for review
     missing: list[str]  # planned addresses not in Postiz
 
@@ -70,34 +81,66 @@ class Pulled:
     pulled: list  # reconcile.pull.Pulled items (nothing is written on --dry-run)
 
 
+SKEW_REPORTED = timedelta(minutes=1)  # a server clock further off than this is reported
+SKEW_USED = timedelta(seconds=2)  # Date has a one-second resolution: below this, noise
+
+
+@dataclass
+class Prepared:
+    """What is read before the lock: the plan, its cached state, and its channels."""
+
+    plan: Plan
+    plan_id: str
+    state: State
+    channels: dict[str, Channel]
+    notes: list[str]
+
+
 class Manager:
     def __init__(self, client: Any, plan_path: str | Path, *, workspace: str | None = None,
                  now: Callable[[], datetime] = clock.now):
         """`now` decides what is past (the schedule's clock: --now / CLIPER_SCHED_NOW
-        hold here too). How long a request has been waiting is wall-clock time."""
+        hold here too), moved by the server's clock skew once its `Date` is known
+        (Postiz publishes by its own clock). How long a request has been waiting is
+        wall-clock time."""
         self.client = client
         self.plan_path = Path(plan_path)
         self.workspace = workspace
-        self.now = now
+        self._now = now
         self.state_path = state.state_path_for(plan_path)
+        self.signer = Signer(client.signing_key(Signer.PURPOSE))
+        self.plan_id_added: str | None = None  # set when apply wrote a new `id` into the plan
+
+    def now(self) -> datetime:
+        """The schedule's clock, on the server's time when its `Date` header says otherwise."""
+        skew = self.client.clock_skew()
+        if skew is not None and abs(skew) >= SKEW_USED:
+            return self._now() + skew
+        return self._now()
 
     # -- commands ------------------------------------------------------------------
 
     def diff(self, *, overwrite_drift: bool = False) -> Review:
         """Read only, so no lock: a diff during an apply shows the moment's truth."""
-        return self._review(preflight=True, overwrite_drift=overwrite_drift)
+        return self._review(self._prepare(preflight=True), preflight=True, overwrite_drift=overwrite_drift)
 
     def apply(self, *, show: Callable[[Review], None], approve: Callable[[Review], None],
               reporter: Reporter, wait: bool, settle: Callable[[float], None],
               save_budget: Callable[[], None], overwrite_drift: bool = False, allow_past: bool = False,
               allow_mass_delete: bool = False) -> tuple[Review, Result]:
-        with Lock(self.state_path):
-            review = self._review(preflight=True, overwrite_drift=overwrite_drift, settle=settle)
+        prepared = self._prepare(preflight=True)
+        with self._lock(prepared):
+            review = self._review(prepared, preflight=True, overwrite_drift=overwrite_drift, settle=settle)
             show(review)  # before the safety check: a refusal is read next to its changes
             safety.check(review.changes, plan_file=str(self.plan_path), allow_mass_delete=allow_mass_delete,
                          allow_past=allow_past, now=self.now())
             if review.changes.has_changes:
                 approve(review)  # refuses by raising (or exiting), as the command decides
+            if review.changes.has_changes or review.changes.remarks:
+                self._write_plan_id(prepared)
+                if self.plan_id_added:
+                    reporter.step(f"{self.plan_path}: added `id: {self.plan_id_added}` (the plan's identity in "
+                                  "Postiz): commit it with the plan")
             executor = Executor(self.client, review.state, wait=wait, reporter=reporter,
                                 settings_listed=review.settings_listed, save_budget=save_budget)
             return review, executor.run(review.changes)
@@ -105,18 +148,26 @@ class Manager:
     def destroy(self, *, show: Callable[[Review], None], approve: Callable[[Review], None],
                 reporter: Reporter) -> tuple[Review, Result]:
         """Delete every unpublished post the plan owns; published ones stay (history)."""
-        with Lock(self.state_path):
-            review = self._review()
+        prepared = self._prepare()
+        with self._lock(prepared):
+            review = self._review(prepared)
             doomed = ChangeSet(owned_count=review.changes.owned_count,
-                               notes=[n for n in review.changes.notes if n.kind == "published"],
+                               notes=[n for n in review.changes.notes if n.kind in ("published", "ownership", "clock")],
                                state_refresh=dict(review.changes.state_refresh))
             for e in review.entries:
+                if e.unproven is not None:
+                    doomed.notes.append(Note(
+                        e.address, "untouched",
+                        f"post {e.unproven.id} sits at this post's channel and time without this plan's marker: "
+                        "not deleted", "if it is this plan's post, run `cliper-sched import PLAN --force "
+                        "--match-time`, then destroy again"))
                 if e.owned is None:
                     continue
                 if e.live is None:
                     doomed.forget.append(e.address)
                 elif not e.live.published:
                     doomed.deletes.append(Delete(e.address, e.owned, e.live, reason="destroy"))
+            doomed.deletes += [d for d in review.changes.deletes if d.duplicate_of]
             review.changes = doomed
             show(review)
             if doomed.deletes:
@@ -126,24 +177,30 @@ class Manager:
             return review, executor.run(doomed)
 
     def import_(self, *, force: bool, match_time: bool) -> Imported:
-        """Rebuild the state file from the posts in Postiz (marker, else channel + instant + content)."""
-        with Lock(self.state_path):
-            if self.state_path.exists() and not force:
+        """Rebuild the state cache from Postiz: our marker, an older cliper-sched's marker,
+        else channel + instant + content (and with --match-time, the single post at the slot).
+        The user running it is the proof a pull request cannot forge."""
+        prepared = self._prepare()
+        with self._lock(prepared):
+            if self.state_path.exists() and not force and prepared.state.posts:
                 raise UserError("a state file already exists for this plan", file=str(self.state_path),
-                                hint="`cliper-sched apply` already adopts posts it finds; to rebuild the "
-                                "state from scratch anyway, re-run with --force")
-            review = self._review(by_content=True, ignore_state=True, by_time=match_time)
-            found = {"marker": 0, "content": 0, "time": 0}
+                                hint="`cliper-sched apply` already finds the posts it made by their marker; "
+                                "to rebuild the state from scratch anyway, re-run with --force")
+            prepared.state = State(path=self.state_path, plan_name=prepared.plan.name, plan_id=prepared.plan_id,
+                                   api_url=self.client.api_url, signer=self.signer)
+            review = self._review(prepared, by_content=True, by_time=match_time, legacy=True)
+            found = {"marker": 0, "content": 0, "time": 0, "legacy": 0}
             posts: dict[str, Owned] = {}
             by_time = []
             for entry in review.entries:
-                if entry.adopted and entry.owned is not None:
+                if entry.owned is not None and entry.live is not None:
                     posts[entry.address] = entry.owned
-                    found[entry.adopted] += 1
+                    found[entry.adopted or "marker"] += 1
                     if entry.adopted == "time":
                         by_time.append(entry)
             review.state.replace_posts(posts)
             review.state.replace_journal([])
+            self._write_plan_id(prepared)
             review.state.save()
         missing = [e.address for e in review.entries if e.desired is not None and e.owned is None]
         return Imported(self.state_path, found, by_time, missing)
@@ -153,8 +210,9 @@ class Manager:
         from planner.errors import write_failed
         from planner.reconcile import pull as pull_mod
 
-        with Lock(self.state_path):
-            review = self._review()
+        prepared = self._prepare()
+        with self._lock(prepared):
+            review = self._review(prepared)
             drifts = [d for d in review.changes.drifts if d.how != "published"]
             if not drifts:
                 return Pulled([])
@@ -168,14 +226,15 @@ class Manager:
                 pull_mod.write(review.plan.path, text)
             except OSError as exc:
                 raise write_failed(str(self.plan_path), "the plan", exc, "the plan file is unchanged") from None
-            # The plan now says what Postiz holds: record it as applied, so diff shows no changes.
+            # The plan now says what Postiz holds: record it as applied, so diff shows no changes
+            # (the next apply brings the markers' fingerprints up to date, uncounted).
             st = review.state
             for d in drifts:
                 if d.live is None:
                     st.forget(d.address)
                 else:
                     st.own(d.address, Owned.from_live(d.live, live_records[d.address], caption_digest=None,
-                                                      provider=st.posts[d.address].provider))
+                                                      provider=d.owned.provider, fingerprint=d.owned.fingerprint))
             for address, owned in review.changes.state_refresh.items():
                 if address not in st.posts:
                     st.own(address, owned)
@@ -184,28 +243,83 @@ class Manager:
 
     # -- the shared sequence ---------------------------------------------------------
 
-    def _review(self, *, preflight: bool = False, overwrite_drift: bool = False, by_content: bool = False,
-                by_time: bool = False, ignore_state: bool = False,
-                settle: Callable[[float], None] | None = None) -> Review:
-        """Everything up to the ChangeSet. `settle(seconds)` waits for a recent unanswered
-        request to land (apply); without it (diff), such posts are left out for now."""
-        client = self.client
+    def _prepare(self, *, preflight: bool = False) -> Prepared:
+        """Plan, state cache and channels: reads only."""
         plan = load_plan(self.plan_path, workspace=self.workspace)
         if preflight:  # diff and apply: refuse before anything is read or changed
             problems = validate.preflight(plan)
             if problems:
                 raise UserError(problems=problems)
-        if ignore_state:
-            st = State(path=self.state_path, plan_name=plan.name, api_url=client.api_url)
-        else:
-            st = state.load(self.state_path, plan.name, api_url=client.api_url)
-        st.api_url = client.api_url
-        channels = refresh.resolve_channels(plan, client.list_channels())
+        notes: list[str] = []
+        plan_id = plan.id
+        if plan_id is None:
+            plan_id = planid.new()  # written into the plan by the first apply that changes Postiz
+            notes.append(f"the plan has no `id` yet: apply writes one into {self.plan_path.name} before it changes "
+                         "anything in Postiz (commit it); until then nothing in Postiz can be tied to this plan")
+        st = state.load(self.state_path, plan.name, plan_id, self.signer)
+        st.api_url = self.client.api_url
+        notes += st.notes
+        channels = self._channels(plan, plan_id, st, notes)
+        return Prepared(plan, plan_id, st, channels, notes)
+
+    def _write_plan_id(self, prepared: Prepared) -> None:
+        """Postiz's markers must name this plan for good: a plan without an `id` gets the
+        one this run used, written into the file before anything carries it."""
+        if prepared.plan.id is not None:
+            return
+        try:
+            added = planid.add_to_file(self.plan_path, prepared.plan_id)
+        except OSError as exc:
+            raise UserError(f"cannot write the plan's new id into the plan file: {exc.strerror or exc}",
+                            file=str(self.plan_path), hint=f"add the line `id: {prepared.plan_id}` under "
+                            "`version: 1` yourself, commit it, and run this again; nothing was changed") from None
+        if not added:
+            raise UserError("this plan has no `id`, and no top-level `version:` line to add it under",
+                            file=str(self.plan_path), path="id", hint=f"add the line `id: {prepared.plan_id}` "
+                            "near the top, commit it, and run this again; nothing was changed")
+        prepared.plan.id = prepared.plan_id
+        self.plan_id_added = prepared.plan_id
+
+    def _channels(self, plan: Plan, plan_id: str, st: State, notes: list[str]) -> dict[str, Channel]:
+        """Channel refs by name or id; a ref whose channel was renamed in Postiz is followed
+        by the id its posts carry (signed state entries, else our markers in Postiz)."""
+        listed = self.client.list_channels()
+        known = {a.rsplit("@", 1)[1]: o.channel_id for a, o in st.posts.items()}
+        missing = refresh.unresolved(plan, listed)
+        if missing and not all(ref in known for ref in missing):
+            times = [normalize.instant(t.at) for t in plan.targets()]
+            span = refresh.window(times)
+            if span:
+                for lv in refresh.fetch_posts(self.client, *span)[0]:
+                    mark = Marker.parse(lv.marker)
+                    if mark is not None and mark.plan_id == plan_id:
+                        known.setdefault(mark.address.rsplit("@", 1)[1], lv.channel_id)
+        channels, renamed = refresh.resolve_channels(plan, listed, known_ids=known)
+        for ref, channel in renamed.items():
+            notes.append(f"channel {ref!r} is now called {channel.name!r} in Postiz (followed by its id "
+                         f"{channel.id}): rename it in the plan, or use the id")
+        return channels
+
+    def _lock(self, prepared: Prepared) -> Lock:
+        """One lock per plan on this server (its channels' ids, not the URL's spelling),
+        shared by every checkout on the machine."""
+        ids = sorted({c.id for c in prepared.channels.values()})
+        return Lock(self.state_path, prepared.plan_id + "|" + ",".join(ids))
+
+    def _review(self, prepared: Prepared, *, preflight: bool = False, overwrite_drift: bool = False,
+                by_content: bool = False, by_time: bool = False, legacy: bool = False,
+                settle: Callable[[float], None] | None = None) -> Review:
+        """Everything up to the ChangeSet. `settle(seconds)` waits for a recent unanswered
+        request to land (apply); without it (diff), such posts are left out for now."""
+        client = self.client
+        plan, st, channels = prepared.plan, prepared.state, prepared.channels
+        notes = list(prepared.notes)
         wanted = desired.build(plan, channels)
         times = [d.record.at for d in wanted] + [o.applied.at for o in st.posts.values()]
         span = refresh.window(times + journal.pending_times(st.journal))
         lives, listed = self._fetch(st, span)
-        notes, wait = self._settle_journal(st, lives)
+        settled, wait = self._settle_journal(st, lives)
+        notes += settled
         if wait > 0 and settle is not None:
             settle(wait)
             lives, listed = self._fetch(st, span)
@@ -213,14 +327,24 @@ class Manager:
             notes += more
         pending = journal.pending_addresses(st.journal)
         wanted_now = [d for d in wanted if d.address not in pending]
-        # Without settings in the listing (v2.23.0) ownership can only be re-established by
-        # channel + instant + content; on current main the marker is required (import may ask more).
-        entries = adopt.match(plan.name, wanted_now, st, lives, by_content=by_content or listed is False,
-                              by_time=by_time)
-        changes = diff.compute(entries, now=self.now(), overwrite_drift=overwrite_drift, plan_name=plan.name)
+        # Without settings in the listing (v2.23.0) a lost or unsigned state can only be
+        # rebuilt by channel + instant + content; where markers are listed they suffice.
+        entries, dropped = adopt.match(prepared.plan_id, wanted_now, st, lives,
+                                       by_content=by_content or listed is False, by_time=by_time,
+                                       legacy_name=plan.name if legacy else None)
+        now = self.now()
+        changes = diff.compute(entries, now=now, overwrite_drift=overwrite_drift, plan_id=prepared.plan_id)
         if preflight:
             _check_sent(plan, channels, changes)
-        changes.notes += _collisions(changes, entries, lives)
+        changes.notes += [Note("(state)", "ownership", n) for n in dropped]
+        skew = client.clock_skew()
+        if skew is not None and abs(skew) > SKEW_REPORTED:
+            changes.notes.append(Note("(server)", "clock", _skew_text(skew)))
+        if listed is False:
+            notes.append("this Postiz lists no post settings (as v2.23.0 does), so ownership markers cannot be read: "
+                         "ownership rests on the signed state file and exact channel + time + caption matches, and "
+                         "a post that cannot be tied to this plan is never created twice nor overwritten "
+                         "(README: The state file)")
         if pending:
             notes.append(f"{len(pending)} post(s) of a recent unanswered request are still settling in Postiz; "
                          "they are left out until the next run")
@@ -242,7 +366,7 @@ class Manager:
         `late`: after the settle wait, whatever is still missing never happened."""
         if not st.journal:
             return [], 0.0
-        matcher = adopt.Matcher(st.plan_name, lives, {o.post_id for o in st.posts.values()})
+        matcher = adopt.Matcher(st.plan_id, lives, {o.post_id for o in st.posts.values()})
 
         def find(entry: IntentEntry) -> LivePost | None:
             content = entry.record.content if entry.record else entry.content
@@ -252,16 +376,29 @@ class Manager:
         settle = journal.settle_seconds()
         wall = datetime.now(UTC)  # elapsed time since a request was sent: never the schedule's clock
         now = wall + timedelta(seconds=settle) if late else wall
-        found = journal.resolve(st.journal, set(st.posts), find, now=now, settle=settle)
+        found = journal.resolve(st.journal, set(st.posts), find, now=now, settle=settle,
+                                live_by_id={lv.id: lv for lv in lives}, last_save=st.saved_at)
         for landed in found.landed:
             e, live = landed.entry, landed.live
             applied = e.record or Record(at=live.at, content=live.content)
+            if e.record is not None and live.content != e.record.content and not e.post_id:
+                applied = e.record.replace(content=live.content)
             st.own(e.address, Owned.from_live(live, applied, caption_digest=e.caption_digest,
-                                              provider=e.provider or None))
+                                              provider=e.provider or None,
+                                              fingerprint=ownership.fingerprint(e.record) if e.record else None))
         st.replace_journal(found.kept)
         for note in found.notes:
             log.info("journal: %s", note)
         return found.notes, found.wait
+
+
+def _skew_text(skew: timedelta) -> str:
+    seconds = skew.total_seconds()
+    way = "ahead of" if seconds > 0 else "behind"
+    size = abs(seconds)
+    amount = f"{size / 86400:.1f} days" if size >= 86400 else f"{size / 3600:.1f} h" if size >= 3600 else f"{size:.0f} s"
+    return (f"the server's clock is {amount} {way} this machine's (its Date header): posts are judged "
+            "past or future by the server's clock, which is the one Postiz publishes by")
 
 
 def _check_sent(plan: Plan, channels: dict[str, Channel], changes: ChangeSet) -> None:
@@ -273,27 +410,6 @@ def _check_sent(plan: Plan, channels: dict[str, Channel], changes: ChangeSet) ->
                                       channel_ids={ref: c.id for ref, c in channels.items()}, only=sent)
     if problems:
         raise UserError(problems=problems)
-
-
-def _collisions(changes: ChangeSet, entries: list[Entry], lives: list[LivePost]) -> list[Note]:
-    """A create aimed at a channel + instant where Postiz already has a post this plan does
-    not own: often the plan's own post, edited in the dashboard after the state was lost
-    (v2.23.0 lists no marker to recognise it by). Warn before a second one is made."""
-    claimed = {e.live.id for e in entries if e.live is not None}
-    slots: dict[tuple, list[LivePost]] = {}
-    for lv in lives:
-        if lv.id not in claimed:
-            slots.setdefault((lv.channel_id, lv.at), []).append(lv)
-    notes = []
-    for c in changes.creates:
-        for lv in slots.get((c.desired.channel.id, c.desired.record.at), []):
-            notes.append(Note(
-                c.address, "collision",
-                f"Postiz already has a post on {c.desired.channel.name} at this time, not owned by this plan "
-                f"(post {lv.id}: {lv.content[:60]!r})",
-                "if it is this plan's post edited in the dashboard after the state file was lost, run "
-                "`cliper-sched import PLAN --force --match-time` instead of creating a second one"))
-    return notes
 
 
 # A post moved far away in the dashboard must not look deleted (and be re-created

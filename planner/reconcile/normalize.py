@@ -8,6 +8,7 @@ or we add (`__type`, our ownership marker).
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from datetime import UTC, datetime
 
@@ -61,6 +62,22 @@ def content(text: str | None) -> str:
                      link_rel=None, url_schemes=_SCHEMES)
 
 
+_PARAGRAPHS = re.compile(r"(?:<p>[^<]*</p>)+")
+_PARAGRAPH = re.compile(r"<p>([^<]*)</p>")
+
+
+def plain_text(stored: str) -> str:
+    """A caption saved by the Postiz editor, as the plain text it shows.
+
+    The editor opens plain text as one `<p>` per line and saves its HTML
+    (docs/postiz-api.md §17.1), so a dashboard save turns "a\nb" into
+    `<p>a</p><p>b</p>` without a word changed. Content made only of such paragraphs
+    is read back as the lines it holds; anything else (real markup) stays as stored."""
+    if not stored.startswith("<p>") or not _PARAGRAPHS.fullmatch(stored):
+        return stored
+    return "\n".join(html.unescape(line) for line in _PARAGRAPH.findall(stored))
+
+
 def instant(value: datetime | str) -> datetime:
     """An aware UTC datetime; strings without a zone are UTC, as Postiz reads them."""
     if isinstance(value, str):
@@ -78,10 +95,6 @@ def iso_z(value: datetime) -> str:
 def settings(value: dict | None) -> dict:
     """Settings minus server-added and marker keys (the client decoded them already)."""
     return {k: v for k, v in (value or {}).items() if k not in SERVER_KEYS}
-
-
-def marker(plan_name: str, address: str) -> str:
-    return f"{plan_name}/{address}"
 
 
 def text_digest(text: str) -> str:

@@ -7,11 +7,13 @@ are the client's `LivePost`s, with settings when the server lists them
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from planner.errors import Problem, UserError
 from planner.postiz.models import Channel, LivePost
+from planner.reconcile import normalize
 
 # Posts can be moved in the dashboard; look a little beyond the plan's span.
 WINDOW_PAD = timedelta(days=2)
@@ -22,7 +24,9 @@ def fetch_posts(client: Any, start: datetime, end: datetime) -> tuple[list[LiveP
     posts = client.list_posts(start, end)
     unique: dict[str, LivePost] = {}
     for post in posts:
-        unique.setdefault(post.id, post)
+        # A dashboard save stores the editor's paragraphs: compare the text they hold.
+        text = normalize.plain_text(post.content)
+        unique.setdefault(post.id, post if text == post.content else replace(post, content=text))
     listed = [p.settings is not None for p in unique.values()]
     settings_listed = all(listed) if listed else None
     return sorted(unique.values(), key=lambda p: (p.at, p.id)), settings_listed
@@ -34,29 +38,45 @@ def window(times: list[datetime]) -> tuple[datetime, datetime] | None:
     return min(times) - WINDOW_PAD, max(times) + WINDOW_PAD
 
 
-def resolve_channels(plan: Any, channels: list[Channel]) -> dict[str, Channel]:
-    """Map each channel ref of the plan (integration id or name) to a channel, or explain."""
-    infos = list(channels)
-    by_id = {c.id: c for c in infos}
-    by_name: dict[str, list[Channel]] = {}
-    by_folded: dict[str, list[Channel]] = {}
-    for c in infos:
-        by_name.setdefault(c.name, []).append(c)
-        by_folded.setdefault(c.name.casefold(), []).append(c)
-    names = ", ".join(sorted({c.name for c in infos})) or "(none: connect a channel in Postiz first)"
+def _refs(plan: Any) -> dict[str, tuple[int | None, str]]:
     refs: dict[str, tuple[int | None, str]] = {}
     for post in plan.posts:
         for ref in post.channels:
             refs.setdefault(ref, (getattr(post, "line", None), f"posts[{getattr(post, 'index', 0)}].channels"))
+    return refs
+
+
+def _by_name(channels: list[Channel], ref: str) -> dict[str, Channel]:
+    exact = {c.id: c for c in channels if c.name == ref}
+    return exact or {c.id: c for c in channels if c.name.casefold() == ref.casefold()}
+
+
+def unresolved(plan: Any, channels: list[Channel]) -> list[str]:
+    """Channel refs of the plan that match no channel id nor name."""
+    ids = {c.id for c in channels}
+    return [ref for ref in _refs(plan) if ref not in ids and not _by_name(channels, ref)]
+
+
+def resolve_channels(plan: Any, channels: list[Channel], *,
+                     known_ids: dict[str, str] | None = None) -> tuple[dict[str, Channel], dict[str, Channel]]:
+    """Map each channel ref of the plan (integration id or name) to a channel, or explain.
+
+    `known_ids`: ref -> the channel id this plan's posts were made on (from proof of
+    ownership); a ref no longer matching any name is followed to that channel if it
+    still exists: renamed in Postiz (names follow the social account). Returns the map
+    and the refs followed that way."""
+    infos = list(channels)
+    by_id = {c.id: c for c in infos}
+    names = ", ".join(sorted({c.name for c in infos})) or "(none: connect a channel in Postiz first)"
     resolved: dict[str, Channel] = {}
+    renamed: dict[str, Channel] = {}
     problems: list[Problem] = []
     plan_file = str(getattr(plan, "path", "") or "") or None
-    for ref, (line, path) in refs.items():
+    for ref, (line, path) in _refs(plan).items():
         if ref in by_id:
             resolved[ref] = by_id[ref]
             continue
-        matches = by_name.get(ref) or by_folded.get(ref.casefold()) or []
-        unique = {c.id: c for c in matches}
+        unique = _by_name(infos, ref)
         if len(unique) == 1:
             resolved[ref] = next(iter(unique.values()))
         elif len(unique) > 1:
@@ -64,9 +84,11 @@ def resolve_channels(plan: Any, channels: list[Channel]) -> dict[str, Channel]:
             problems.append(Problem(f"channel {ref!r} is ambiguous: {len(unique)} channels have that name",
                                     file=plan_file, path=path, line=line,
                                     hint=f"use the integration id instead ({ids}); `cliper-sched channels` lists them"))
+        elif (known_ids or {}).get(ref) in by_id:
+            resolved[ref] = renamed[ref] = by_id[(known_ids or {})[ref]]
         else:
             problems.append(Problem(f"unknown channel {ref!r}", file=plan_file, path=path, line=line,
                                     hint=f"available channels: {names} (see `cliper-sched channels`)"))
     if problems:
         raise UserError(problems=problems)
-    return resolved
+    return resolved, renamed

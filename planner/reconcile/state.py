@@ -1,12 +1,17 @@
-"""The state file beside a plan: which Postiz posts the plan owns.
+"""The state file beside a plan: a cache of what Postiz holds, and the crash journal.
 
-`plans/ep12.yaml` -> `plans/ep12.state.json`. It holds no secret, is written
-atomically (planner.fsutil) after every successful change, is sorted and
-indented so teams can commit and review it, and is guarded by a lock so two
-applies of one plan cannot interleave. The lock file lives in the cache folder
-(keyed by the state file's real path), not beside the plan: on Unix a lock file
-cannot be removed safely after use, and one left in `plans/` would litter the
-user's git working tree.
+`plans/ep12.yaml` -> `plans/ep12.state.json`. It speeds a run up (what was last
+applied, in full; which upload holds which file) and carries the journal of
+counted requests in flight, but it decides nothing on its own: every entry is
+signed (ownership.Signer, a key derived from the API key), entries that do not
+verify are ignored with a note, and a post is deleted or overwritten only when
+Postiz's own listing agrees (reconcile/adopt.py). It holds no secret, is written
+atomically (planner.fsutil), sorted and indented.
+
+The lock that keeps two applies of one plan apart is keyed by the plan's id, in
+a folder shared by every checkout on the machine (never beside the plan: on
+Unix a lock file cannot be removed safely after use, and one left in `plans/`
+would litter the user's git working tree).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import filelock
@@ -29,12 +35,13 @@ from planner.fsutil import (
     remove_stale_temps,
 )
 from planner.postiz.models import LivePost
-from planner.reconcile import budgetcache, crashpoints
+from planner.reconcile import budgetcache, crashpoints, normalize
 from planner.reconcile.journal import Intent
+from planner.reconcile.ownership import Signer
 from planner.reconcile.records import Record
 from planner.schema import schema_errors
 
-VERSION = 1
+VERSION = 2
 
 
 def state_path_for(plan_path: str | os.PathLike) -> Path:
@@ -59,6 +66,13 @@ class Owned:
     caption_digest: str | None = None  # digest of the caption we sent (before sanitising)
     state: str = "QUEUE"  # last seen Postiz state
     release_url: str | None = None
+    fingerprint: str | None = None  # the marker's fingerprint when we last applied (ownership.py)
+
+    def signed_body(self, address: str) -> dict:
+        """What the signature covers: everything but what the listing refreshes."""
+        return {"address": address, "post_id": self.post_id, "channel_id": self.channel_id,
+                "provider": self.provider, "applied": self.applied.as_dict(),
+                "caption_digest": self.caption_digest, "fingerprint": self.fingerprint}
 
     def as_dict(self) -> dict:
         data = {
@@ -69,6 +83,7 @@ class Owned:
             "applied": self.applied.as_dict(),
             "caption_digest": self.caption_digest,
             "state": self.state,
+            "fingerprint": self.fingerprint,
         }
         if self.release_url:
             data["release_url"] = self.release_url
@@ -76,11 +91,11 @@ class Owned:
 
     @classmethod
     def from_live(cls, live: LivePost, applied: Record, *, caption_digest: str | None,
-                  provider: str | None = None) -> Owned:
+                  provider: str | None = None, fingerprint: str | None = None) -> Owned:
         """Ownership of `live`, with `applied` as what we last applied to it."""
         return cls(post_id=live.id, group=live.group, channel_id=live.channel_id,
                    provider=provider or live.provider, applied=applied, caption_digest=caption_digest,
-                   state=live.state, release_url=live.release_url)
+                   state=live.state, release_url=live.release_url, fingerprint=fingerprint)
 
     @classmethod
     def from_dict(cls, data: dict) -> Owned:
@@ -93,6 +108,7 @@ class Owned:
             caption_digest=data.get("caption_digest"),
             state=data.get("state", "QUEUE"),
             release_url=data.get("release_url"),
+            fingerprint=data.get("fingerprint"),
         )
 
 
@@ -103,11 +119,17 @@ class State:
 
     path: Path
     plan_name: str
-    api_url: str | None = None
+    plan_id: str = ""
+    api_url: str | None = None  # informative: the server is recognised by what it holds
     posts: dict[str, Owned] = field(default_factory=dict)  # address -> Owned
     media: dict[str, dict] = field(default_factory=dict)  # sha256 -> {id, path}
     # Counted requests sent but not yet confirmed (crash safety), planner/reconcile/journal.py.
     journal: list[Intent] = field(default_factory=list)
+    signer: Signer | None = None  # None: nothing is written (read-only use)
+    # When the file was last written while requests were journaled: a crash happened after
+    # it, so a request not found in Postiz may have been in flight since then (journal.py).
+    saved_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)  # entries ignored on load, and why
 
     # -- changes -------------------------------------------------------------------
 
@@ -129,6 +151,13 @@ class State:
                 del self.journal[i]
                 return
 
+    def replace_intent(self, old: Intent, new: Intent) -> None:
+        for i, item in enumerate(self.journal):
+            if item is old:
+                self.journal[i] = new
+                return
+        self.journal.append(new)
+
     def replace_journal(self, intents: list[Intent]) -> None:
         self.journal = list(intents)
 
@@ -138,19 +167,28 @@ class State:
     # -- file ----------------------------------------------------------------------
 
     def as_dict(self) -> dict:
+        if self.signer is None:
+            raise RuntimeError("a state without a signer is never written")
+        sign, pid = self.signer.sign, self.plan_id
+        extra = {"saved_at": normalize.iso_z(self.saved_at)} if self.journal and self.saved_at else {}
         return {
+            **extra,
             "version": VERSION,
             "plan": self.plan_name,
+            "plan_id": pid,
             "api_url": self.api_url,
-            "posts": {a: o.as_dict() for a, o in self.posts.items()},
-            "media": self.media,
-            "journal": [intent.as_dict() for intent in self.journal],
+            "posts": {a: {**o.as_dict(), "mac": sign("post", pid, o.signed_body(a))}
+                      for a, o in self.posts.items()},
+            "media": {sha: {**m, "mac": sign("media", pid, {"sha256": sha, **m})} for sha, m in self.media.items()},
+            "journal": [{**i.as_dict(), "mac": sign("intent", pid, i.as_dict())} for i in self.journal],
         }
 
     def dumps(self) -> str:
         return json.dumps(self.as_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
     def save(self) -> None:
+        if self.journal:
+            self.saved_at = datetime.now(UTC)  # wall-clock: a request's age, never the schedule
         text = self.dumps()
         try:
             if read_capped(self.path, STATE_MAX_BYTES, "the state file") == text.encode("utf-8"):
@@ -176,11 +214,16 @@ class State:
             raise write_failed(str(self.path), "the state file", exc, "nothing was changed in Postiz") from None
 
 
-def load(path: Path, plan_name: str, *, api_url: str | None = None) -> State:
-    """Read the state of plan `plan_name`; a missing file is an empty state."""
+def load(path: Path, plan_name: str, plan_id: str, signer: Signer) -> State:
+    """Read the state cache of plan `plan_id`; a missing file is an empty state.
+
+    Entries whose signature does not verify with this API key (a state file edited by
+    hand or in a pull request, one from before signatures, or one made with another
+    key) are left out with a note: they prove nothing."""
     path = Path(path)
+    st = State(path=path, plan_name=plan_name, plan_id=plan_id, signer=signer)
     if not path.exists():
-        return State(path=path, plan_name=plan_name, api_url=api_url)
+        return st
     try:
         # A regular file under the cap, or refused unread: a link to /dev/zero or a FIFO
         # from a pull request must not exhaust memory or hang the run.
@@ -191,7 +234,8 @@ def load(path: Path, plan_name: str, *, api_url: str | None = None) -> State:
         raise UserError(
             f"cannot read the state file: {why}",
             file=str(path),
-            hint="restore it from git, or delete it and run `cliper-sched import PLAN` to rebuild it",
+            hint="restore it from git, or delete it: it is only a cache, rebuilt from Postiz "
+            "(`cliper-sched import PLAN` on a server that lists no settings)",
         ) from None
     errors = schema_errors(data, "state.schema.json")
     if errors:
@@ -201,56 +245,68 @@ def load(path: Path, plan_name: str, *, api_url: str | None = None) -> State:
             f"the state file is not valid: {err.message}",
             file=str(path),
             path=where,
-            hint="restore it from git, or delete it and run `cliper-sched import PLAN` to rebuild it",
+            hint="restore it from git, or delete it: it is only a cache, rebuilt from Postiz "
+            "(`cliper-sched import PLAN` on a server that lists no settings)",
         )
-    if data["plan"] != plan_name:
-        raise UserError(
-            f"this state file belongs to plan {data['plan']!r}, not {plan_name!r}",
-            file=str(path),
-            path="plan",
-            hint="a state file sits beside its own plan; rename the plan's `name:` back, "
-            "or move this state file away and run `cliper-sched import PLAN`",
-        )
-    if api_url and data.get("api_url") and data["api_url"].rstrip("/") != api_url.rstrip("/"):
-        raise UserError(
-            f"this state file records posts on {data['api_url']}, but POSTIZ_API_URL is {api_url}",
-            file=str(path),
-            path="api_url",
-            hint="point --api-url at the server the plan was applied to, or move the state "
-            "file away and run `cliper-sched import PLAN` against the new server",
-        )
-    return State(
-        path=path,
-        plan_name=plan_name,
-        api_url=data.get("api_url") or api_url,
-        posts={a: Owned.from_dict(o) for a, o in data.get("posts", {}).items()},
-        media=dict(data.get("media", {})),
-        journal=[Intent.from_dict(intent) for intent in data.get("journal", [])],
-    )
+    st.api_url = data.get("api_url")
+    if data.get("version") != VERSION:
+        st.notes.append(f"{path.name}: written by an older cliper-sched, without signatures: ignored "
+                        "(ownership now comes from Postiz; on a server that lists no settings, "
+                        "run `cliper-sched import PLAN --force` once)")
+        return st
+    if data.get("plan_id") != plan_id:
+        st.notes.append(f"{path.name}: belongs to plan id {data.get('plan_id')!r}, not {plan_id!r}: ignored")
+        return st
+    if data.get("saved_at"):
+        st.saved_at = normalize.instant(data["saved_at"])
+    bad = 0
+    for address, raw in data.get("posts", {}).items():
+        owned = Owned.from_dict(raw)
+        if signer.verify("post", plan_id, owned.signed_body(address), raw.get("mac")):
+            st.posts[address] = owned
+        else:
+            bad += 1
+    for sha, raw in data.get("media", {}).items():
+        entry = {"id": raw.get("id"), "path": raw.get("path")}
+        if signer.verify("media", plan_id, {"sha256": sha, **entry}, raw.get("mac")):
+            st.media[sha] = entry
+        else:
+            bad += 1
+    for raw in data.get("journal", []):
+        intent = Intent.from_dict(raw)
+        if signer.verify("intent", plan_id, intent.as_dict(), raw.get("mac")):
+            st.journal.append(intent)
+        else:
+            bad += 1
+    if bad:
+        st.notes.append(f"{path.name}: {bad} entr{'y' if bad == 1 else 'ies'} not signed with this API key: "
+                        "ignored (a state file edited by hand, or written with another key)")
+    return st
 
 
-def lock_path_for(state_path: Path) -> Path:
-    """One lock file per state file, outside the plan's folder (see the module doc)."""
-    key = hashlib.sha256(str(Path(state_path).resolve()).encode("utf-8")).hexdigest()[:24]
-    name = f"{Path(state_path).name}-{key}.lock"
+def lock_path_for(plan_id: str) -> Path:
+    """One lock per plan id, in the machine's temp folder rather than a cache folder:
+    two checkouts of one plan (or two runs with different XDG_CACHE_HOME) share it."""
+    key = hashlib.sha256(plan_id.encode("utf-8")).hexdigest()[:24]
+    name = f"plan-{key}.lock"
     user = getattr(os, "getuid", lambda: 0)()
-    for folder in (budgetcache.cache_dir() / "locks", Path(tempfile.gettempdir()) / f"cliper-sched-{user}"):
+    for folder in (Path(tempfile.gettempdir()) / f"cliper-sched-{user}", budgetcache.cache_dir() / "locks"):
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
             continue  # e.g. a read-only home: fall back to the temp folder
         if os.access(folder, os.W_OK):
             return folder / name
-    raise UserError("cannot create a lock file for this plan's state", file=str(state_path),
-                    hint="make $XDG_CACHE_HOME (or ~/.cache) writable, or set CLIPER_SCHED_CACHE_DIR")
+    raise UserError("cannot create a lock file for this plan",
+                    hint="make the temp folder ($TMPDIR) or $XDG_CACHE_HOME writable, or set CLIPER_SCHED_CACHE_DIR")
 
 
 class Lock:
-    """Exclusive lock on one plan's state; a second holder fails fast."""
+    """Exclusive lock on one plan (by id); a second holder fails fast."""
 
-    def __init__(self, state_path: Path):
+    def __init__(self, state_path: Path, plan_id: str):
         self.state_path = Path(state_path)
-        self.path = lock_path_for(self.state_path)
+        self.path = lock_path_for(plan_id)
         self._lock = filelock.FileLock(str(self.path), timeout=0)
 
     def __enter__(self) -> Lock:
@@ -258,7 +314,7 @@ class Lock:
             self._lock.acquire()
         except filelock.Timeout:
             raise UserError(
-                "another cliper-sched run is using this plan's state right now",
+                "another cliper-sched run is applying this plan right now",
                 file=str(self.state_path),
                 hint=f"wait for it to finish (the lock {self.path} is released as soon as that process ends)",
             ) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -31,9 +32,27 @@ def test_same_inputs_same_bytes_and_stdout_is_only_the_plan(tmp_path, cli):
     assert first.out == second.out
     assert "clip 4" in first.err and "clip 4" not in first.out
     doc = yaml.safe_load(first.out)
-    assert list(doc) == ["version", "name", "timezone", "source", "posts"]
+    assert list(doc) == ["version", "id", "name", "timezone", "source", "posts"]
     assert first.out.startswith("# cliper-sched plan")
     assert "cliper-sched apply" in first.out.split("version: 1")[0]
+
+
+def test_each_plan_gets_its_own_id_and_planning_again_over_a_plan_keeps_it(tmp_path, cli):
+    """The id names the plan in Postiz's markers: plans that differ never share one, and
+    `plan -o FILE` over an existing plan is the same plan (its posts stay its own)."""
+    make_workspace(tmp_path / "ws", clips=3)
+    ids = set()
+    for extra in ([], ["--channels", "x-main"], ["--start", "2031-02-01 10:00"]):
+        res = cli("plan", tmp_path / "ws", *FLAGS, *extra)
+        assert res.code == 0, res.err
+        ids.add(yaml.safe_load(res.out)["id"])
+    assert len(ids) == 3 and all(re.fullmatch(r"p[0-9a-f]{15}", i) for i in ids)
+    out = tmp_path / "plans" / "ep12.yaml"
+    assert cli("plan", tmp_path / "ws", *FLAGS, "-o", out).code == 0
+    first = yaml.safe_load(out.read_text())["id"]
+    again = cli("plan", tmp_path / "ws", *FLAGS, "--start", "2031-02-01 10:00", "-o", out)
+    assert again.code == 0 and f"its id {first} is kept" in again.err
+    assert yaml.safe_load(out.read_text())["id"] == first
 
 
 def test_output_file_is_the_same_plan_and_workspace_is_relative_to_it(tmp_path, cli, monkeypatch):

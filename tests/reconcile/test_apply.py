@@ -4,6 +4,8 @@ the plan -> apply -> re-apply loop, and each kind of edit giving exactly its cha
 from __future__ import annotations
 
 import json
+import re
+from datetime import timedelta
 
 from support.reconcile_helpers import at, run
 
@@ -46,7 +48,10 @@ def test_posts_sharing_a_time_share_one_counted_request_and_carry_the_marker(san
     for address, owned in plan.state()["posts"].items():
         row = next(p for p in sandbox_main.posts() if p["id"] == owned["post_id"])
         settings = json.loads(row["settings"])
-        assert settings["cliper_sched"] == f"ep12/{address}"
+        # cs1:<plan id>:<fingerprint of what was applied>:<address>
+        kind, plan_id, fingerprint, marked = settings["cliper_sched"].split(":", 3)
+        assert (kind, plan_id, marked) == ("cs1", plan.doc["id"], address)
+        assert re.fullmatch(r"[0-9a-f]{32}", fingerprint)
         assert not any("plug-" in key for key in settings)
 
 
@@ -147,7 +152,8 @@ def test_unowned_post_in_the_window_is_untouched(sandbox, plan):
 
     client = PostizClient(sandbox.api_url, sandbox.api_key)
     channel = next(c for c in client.list_channels() if c.name == "x-main")
-    client.create_posts(instant(at(1, 9)), [PostEntry(channel.id, "someone else's post",
+    # Between two of the plan's posts (at one of its slots it would block the plan's own post).
+    client.create_posts(instant(at(1, 9)) + timedelta(minutes=30), [PostEntry(channel.id, "someone else's post",
                                                      settings={"who_can_reply_post": "everyone"})])
     _apply(plan)
     # Dropping one post deletes only what the plan owns for it...

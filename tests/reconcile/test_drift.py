@@ -3,6 +3,8 @@ and written back into the plan by `pull` (comments kept)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from support.reconcile_helpers import run
@@ -166,15 +168,16 @@ def test_pull_on_a_generated_plan_changes_only_the_pulled_lines(sandbox_main, tm
 
 
 def test_marker_dropped_by_a_dashboard_edit_is_put_back_uncounted(sandbox_main, plan):
-    """Saving a post in the Postiz UI drops unknown settings keys, our marker included;
-    apply puts it back (keeping the edit) so a later lost state is still rebuilt by marker."""
+    """Another API client rebuilding a post's settings drops unknown keys, our marker
+    included (the Postiz UI keeps them); apply puts it back with the fingerprint of what
+    was applied, so the edit stays drift for any machine, state file or not."""
     sandbox = sandbox_main
     _apply(plan)
-    _edit(sandbox, plan, "clip-01@x-main", content="caption fixed in the dashboard")
+    _edit(sandbox, plan, "clip-01@x-main", content="caption fixed in the dashboard", drop_unknown_settings=True)
     assert "cliper_sched" not in _post(sandbox, plan, "clip-01@x-main")["settings"]
 
     diff = run("diff", str(plan), "--detailed-exitcode")
-    assert "Ownership marker missing (dropped by a dashboard edit): 1 post(s)" in diff.output
+    assert "Ownership marker missing: 1 post(s); apply writes it" in diff.output
     assert diff.exit_code == 0  # not a change to the schedule
     hits = sandbox.hits()
     result = _apply(plan)
@@ -182,8 +185,13 @@ def test_marker_dropped_by_a_dashboard_edit_is_put_back_uncounted(sandbox_main, 
     assert "clip-01@x-main: ownership marker put back" in result.output
     assert sandbox.hits() == hits  # PUT /posts/:id/settings is not counted
     post = _post(sandbox, plan, "clip-01@x-main")
-    assert '"cliper_sched":"ep12/clip-01@x-main"' in post["settings"].replace(" ", "")
-    assert post["content"] == "caption fixed in the dashboard"  # the dashboard edit is kept
+    marker = json.loads(post["settings"])["cliper_sched"]
+    assert marker.startswith(f"cs1:{plan.doc['id']}:") and marker.endswith(":clip-01@x-main")
+    # It carries what was applied, not the edit: without the state file, still drift, kept.
+    plan.state_path.unlink()
+    again = run("diff", str(plan), "--detailed-exitcode")
+    assert "! clip-01@x-main was edited in Postiz: kept" in again.output and again.exit_code == 0
+    assert post["content"] == "<p>caption fixed in the dashboard</p>"  # kept, as the editor saved it
     assert "ownership marker" not in _apply(plan).output  # done once
 
     # The caption no longer matches the plan, so only the marker can identify the post.
@@ -193,7 +201,7 @@ def test_marker_dropped_by_a_dashboard_edit_is_put_back_uncounted(sandbox_main, 
     kept = _apply(plan)
     assert "! clip-01@x-main was edited in Postiz: kept" in kept.output  # not silently reverted
     assert len(sandbox.posts()) == 6  # nothing duplicated
-    assert _post(sandbox, plan, "clip-01@x-main")["content"] == "caption fixed in the dashboard"
+    assert _post(sandbox, plan, "clip-01@x-main")["content"] == "<p>caption fixed in the dashboard</p>"
 
 
 def test_settings_edited_in_the_dashboard_is_drift_restored_uncounted(sandbox_main, plan):

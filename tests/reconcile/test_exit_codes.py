@@ -69,7 +69,7 @@ def test_ctrl_c_while_waiting_is_130_and_a_concurrent_apply_is_locked_out(sandbo
         # The first apply holds the plan's lock while it waits: a second one must not interleave.
         second = run_subprocess("apply", str(plan), "--auto-approve", "--no-wait")
         assert second.returncode == 1, second.stdout + second.stderr
-        assert "another cliper-sched run is using this plan's state right now" in second.stderr
+        assert "another cliper-sched run is applying this plan right now" in second.stderr
 
         first.send_signal(signal.SIGINT)
         out, err = first.communicate(timeout=30)

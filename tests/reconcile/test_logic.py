@@ -13,6 +13,7 @@ from planner.postiz.models import Channel, LivePost
 from planner.reconcile import changes, diff, normalize, safety
 from planner.reconcile.adopt import Entry
 from planner.reconcile.desired import DesiredPost
+from planner.reconcile.ownership import Signer
 from planner.reconcile.records import Record
 from planner.reconcile.state import Owned, State, load
 
@@ -155,26 +156,37 @@ def test_human_and_json_views_render_one_plan():
     json.dumps(data)
 
 
-def test_state_file_round_trips_sorted_and_without_secrets(tmp_path):
+SIGNER = Signer(b"k" * 32)
+
+
+def test_state_file_round_trips_sorted_signed_and_without_secrets(tmp_path):
     path = tmp_path / "ep12.state.json"
-    st = State(path=path, plan_name="ep12", api_url="http://127.0.0.1:1/api")
+    st = State(path=path, plan_name="ep12", plan_id="plan0001", api_url="http://127.0.0.1:1/api", signer=SIGNER)
     st.posts["clip-01@x-main"] = owned(desired().record)
     st.save()
     text = path.read_text()
     assert text == json.dumps(json.loads(text), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-    again = load(path, "ep12")
-    assert again.posts["clip-01@x-main"].applied == desired().record
+    again = load(path, "ep12", "plan0001", SIGNER)
+    assert again.posts["clip-01@x-main"].applied == desired().record and not again.notes
+    # Another API key, another plan id, or a hand edit: the entry proves nothing and is left out.
+    assert load(path, "ep12", "plan0001", Signer(b"j" * 32)).posts == {}
+    assert load(path, "ep12", "plan0002", SIGNER).posts == {}
+    data = json.loads(text)
+    data["posts"]["clip-01@x-main"]["post_id"] = "someone-elses-post"
+    path.write_text(json.dumps(data))
+    forged = load(path, "ep12", "plan0001", SIGNER)
+    assert forged.posts == {} and "not signed with this API key" in forged.notes[0]
 
 
 def test_state_file_errors_say_where_and_what_to_do(tmp_path):
     path = tmp_path / "ep12.state.json"
-    path.write_text('{"version": 1, "plan": "ep12", "posts": {"x": {}}, "media": {}, "journal": []}')
+    path.write_text('{"version": 2, "plan": "ep12", "posts": {"x": {}}, "media": {}, "journal": []}')
     with pytest.raises(UserError) as err:
-        load(path, "ep12")
-    assert str(path) in err.value.render() and "import" in err.value.render()
+        load(path, "ep12", "plan0001", SIGNER)
+    assert str(path) in err.value.render() and "cache" in err.value.render()
     path.write_text("{not json")
     with pytest.raises(UserError, match="cannot read the state file"):
-        load(path, "ep12")
+        load(path, "ep12", "plan0001", SIGNER)
 
 
 def test_long_note_lists_say_how_many_more_and_keep_their_hint():

@@ -68,7 +68,8 @@ def test_diff_json_shape_holds_for_every_kind_of_change_and_drift(sandbox_main, 
     assert clean["changes"] == [] and clean["summary"]["unchanged"] == 6 and clean["counted_requests"] == 0
 
     state = plan.state()["posts"]
-    sandbox.control("POST", f"posts/{state['clip-03@x-main']['post_id']}/dashboard-edit", {"content": "dash"})
+    sandbox.control("POST", f"posts/{state['clip-03@x-main']['post_id']}/dashboard-edit",
+                    {"content": "dash", "drop_unknown_settings": True})
     plan.doc["posts"][0]["at"] = at(4, 9)                                   # update
     del plan.doc["posts"][1]                                                 # 2 deletes
     plan.doc["posts"].append(plan.post(7))                                   # 2 creates

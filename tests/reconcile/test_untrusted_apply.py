@@ -53,7 +53,7 @@ def test_a_plan_naming_a_workspace_outside_is_refused_and_nothing_is_uploaded(sa
     for command in (["validate"], ["diff"], ["apply", "--auto-approve"]):
         result = run(command[0], str(plan), *command[1:])
         assert result.exit_code == 1, (command, result.output, result.error)
-        assert f"{plan}:6: source.workspace: " in result.error, result.error
+        assert f"{plan}:7: source.workspace: " in result.error, result.error
         assert f"{private} is outside {plan.root}, the folder above this plan's folder" in result.error
         assert "hint: " in result.error and "Traceback" not in result.error
     assert uploads(sandbox_main) == 0

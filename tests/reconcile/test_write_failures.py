@@ -212,7 +212,7 @@ def start_writer(target: Path, text: str) -> subprocess.Popen:
 
 @pytest.mark.parametrize("cleaner", ["same plan, another user's cache", "plan ep[1] beside plan ep1"])
 def test_cleanup_never_removes_a_temp_file_a_live_run_is_writing(sandbox_main, tmp_path, cleaner):
-    from support.reconcile_helpers import PlanFile
+    from support.reconcile_helpers import PlanFile, at
 
     written = PlanFile(tmp_path, name="ep1")
     assert run("apply", str(written), "--auto-approve").exit_code == 0
@@ -221,6 +221,9 @@ def test_cleanup_never_removes_a_temp_file_a_live_run_is_writing(sandbox_main, t
         other, env = written, {"CLIPER_SCHED_CACHE_DIR": str(tmp_path / "other-user-cache")}
     else:
         other, env = PlanFile(tmp_path, name="ep[1]"), {}
+        for i, post in enumerate(other.doc["posts"]):
+            post["at"] = at(5, 8 + i)  # its own slots: another plan, not a copy of ep1
+        other.save()
         assert run("apply", str(other), "--auto-approve").exit_code == 0
     new_state = written.state_path.read_text(encoding="utf-8") + "\n"
     writer = start_writer(written.state_path, new_state)

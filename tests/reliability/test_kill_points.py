@@ -160,7 +160,8 @@ def test_a_real_kill_9_of_the_installed_command_mid_request(project_factory):
         proc.kill()
         proc.wait(timeout=30)
     assert proc.returncode == -9
-    time.sleep(3.5)  # the held create lands (or not) before the plain re-run reads back
+    # Re-run at once: the held create is still in Postiz's hands. The tool must wait for
+    # it (the first journaled request not found after a crash) rather than send it again.
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(REPO), timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
     assert duplicates(project.box) == []

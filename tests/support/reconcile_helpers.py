@@ -66,6 +66,8 @@ class PlanFile:
         self.workspace = root / "ws"
         self.doc = {
             "version": 1,
+            # The plan's identity in Postiz's markers: one per plan file, as `plan` writes it.
+            "id": "t" + hashlib.sha256(str(self.path).encode()).hexdigest()[:15],
             "name": name,
             "timezone": "America/Mexico_City",
             "source": {"workspace": "../ws", "video": "ep12"},
