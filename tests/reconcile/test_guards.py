@@ -116,8 +116,9 @@ def test_wait_sleeps_until_the_budget_returns_then_finishes(sandbox_factory, env
 
     box = sandbox_factory(limit=30)
     env(box)
-    # An earlier run spent the budget; its window ends in 2 seconds.
-    reset = datetime.now(UTC) + timedelta(seconds=2)
+    # An earlier run spent the budget; its window ends in 6 seconds: long enough that a
+    # loaded machine (parallel tests) has not passed it before the first create is due.
+    reset = datetime.now(UTC) + timedelta(seconds=6)
     spent = RateBudget(30)
     spent.restore({"limit": 30, "remaining": 0, "known": True, "reset_at": reset.isoformat(), "blocked_until": None})
     budgetcache.save(spent, box.api_url)
