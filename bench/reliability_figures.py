@@ -4,6 +4,10 @@
     python bench/reliability_figures.py --full     # also the kill chains CI skips as equivalent
     python bench/reliability_figures.py --no-write # print only
 
+Both crash the kill chains at every boundary (CLIPER_SCHED_FULL_CHAINS=1); a plain
+`pytest` crashes each chain at a deterministic subset of them to stay fast
+(tests/reliability/test_kill_points.py says which).
+
 The tests count what they do (tests/reliability/figures.py) into a JSON-lines
 file; this script runs pytest on the suites, adds the counts up, and reports
 them with the test outcomes and the machine they came from. Nothing here is
@@ -34,7 +38,7 @@ def run_suite(full: bool) -> tuple[dict, dict, float]:
     with tempfile.TemporaryDirectory() as tmp:
         counts_file = Path(tmp) / "figures.jsonl"
         junit = Path(tmp) / "junit.xml"
-        env = {**os.environ, "RELIABILITY_FIGURES": str(counts_file)}
+        env = {**os.environ, "RELIABILITY_FIGURES": str(counts_file), "CLIPER_SCHED_FULL_CHAINS": "1"}
         if full:
             env["RELIABILITY_FULL"] = "1"
         started = time.monotonic()
@@ -202,6 +206,8 @@ and `cliper-sched diff --detailed-exitcode` exits 0.
   `after-request`, every state write (killed half-way through writing, leaving a
   partial temporary file) and, on Postiz v2.23.0, every `after-request` again
   (ownership by content only). After every kill: no duplicate, a valid state file.
+  (These figures crash every boundary; a plain `pytest` crashes each chain at
+  least every 8 boundaries, a deterministic subset, to keep the suite fast.)
   `--full` adds the chains whose crash states are equivalent (`before-request`,
   `before-state-write`, `after-state-write`, v2.23.0 `before-request`). Single
   kills from a fresh start are followed by a plain re-run with the real settle

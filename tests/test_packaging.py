@@ -20,6 +20,9 @@ from planner.cli import COMMANDS
 
 REPO = Path(__file__).resolve().parents[1]
 
+# One worker under pytest-xdist runs this module, so the wheel is built and installed once.
+pytestmark = pytest.mark.xdist_group("packaging")
+
 
 def _sh(*cmd, cwd=None, timeout=600) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}

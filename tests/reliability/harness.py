@@ -149,7 +149,8 @@ class Project:
 
 def base_env(root: Path) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH",
-                                                           "VIRTUAL_ENV", "TMPDIR")}
+                                                           "VIRTUAL_ENV", "TMPDIR",
+                                                           "CLIPER_SCHED_RETRY_BACKOFF")}
     return {**keep, "NO_COLOR": "1", "CLIPER_SCHED_CACHE_DIR": str(root / "cache"),
             "CLIPER_SCHED_NOW": NOW}
 

@@ -9,6 +9,7 @@ that runs the tool starts a fresh `cliper-sched` process from there.
 
 from __future__ import annotations
 
+import compileall
 import os
 import shutil
 import signal
@@ -24,9 +25,15 @@ COMMAND = "cliper-sched"
 def install_console_script(repo: Path, into: Path) -> Path:
     """`pip install .` of the working tree into a venv under `into`; returns its bin/.
 
-    The venv sees the system site-packages, so the dependencies the test run
-    already installed are reused and only this project is built (a few seconds).
-    A fully isolated install is checked separately (tests/test_packaging.py).
+    The dependencies the test run already installed are reused, so only this
+    project is built (a few seconds): the venv gets links to the installed
+    distributions the project depends on, directly or not (`_link_dependencies`),
+    and nothing else, as a user's fresh install would have. Whatever else the test
+    machine has (numpy, pydantic, ...) stays out: deepdiff, for one, imports them
+    when it finds them, which made every command slower than a user's and unlike it.
+    If a dependency's files cannot be told, the venv sees all the system
+    site-packages instead. A fully isolated install from the wheel is checked
+    separately (tests/test_packaging.py).
     """
     src = into / "src"
     # A copy, so the build never writes build/ or *.egg-info into the checkout.
@@ -35,7 +42,16 @@ def install_console_script(repo: Path, into: Path) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(repo / name, src / name)
     env_dir = into / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=False, symlinks=True).create(env_dir)
+    links = _dependency_files(repo / "pyproject.toml")
+    venv.EnvBuilder(system_site_packages=links is None, with_pip=False, symlinks=True).create(env_dir)
+    if links is not None:
+        site = next(env_dir.glob("lib/python*/site-packages"))
+        for path in links:
+            (site / path.name).symlink_to(path, target_is_directory=path.is_dir())
+        # A linked single-file module (typing_extensions.py) caches its bytecode here, in
+        # the venv: compile it now, or every process compiles it again when the
+        # environment says not to write bytecode (PYTHONDONTWRITEBYTECODE).
+        compileall.compile_dir(site, maxlevels=0, quiet=1)
     bindir = env_dir / "bin"
     subprocess.run([sys.executable, "-m", "pip", "--python", str(bindir / "python"), "install",
                     "--quiet", "--no-deps", "--disable-pip-version-check", str(src)],
@@ -47,6 +63,45 @@ def install_console_script(repo: Path, into: Path) -> Path:
                            cwd=into).stdout.strip()  # not the checkout: `-c` imports from the cwd
     assert Path(where).is_relative_to(env_dir), f"cliper-sched would import planner from {where}"
     return bindir
+
+
+# `python3 -m venv` on Python 3.11 installs pip and setuptools; twitter-text-parser
+# imports pkg_resources (setuptools) without declaring it.
+_VENV_DEFAULTS = ("pip", "setuptools")
+
+
+def _dependency_files(pyproject: Path) -> list[Path] | None:
+    """The top-level files and folders (packages, modules, .dist-info) in the test run's
+    site-packages of every distribution the project needs, or None if one can't be told."""
+    import tomllib
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    wanted = [Requirement(r) for r in tomllib.loads(pyproject.read_text("utf-8"))["project"]["dependencies"]]
+    wanted += [Requirement(name) for name in _VENV_DEFAULTS]
+    seen: set[str] = set()
+    found: set[Path] = set()
+    while wanted:
+        req = wanted.pop()
+        name = canonicalize_name(req.name)
+        if name in seen or (req.marker is not None and not req.marker.evaluate({"extra": ""})):
+            continue
+        seen.add(name)
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            return None
+        files = dist.files
+        if not files:
+            return None
+        root = Path(str(dist.locate_file(""))).resolve()
+        for file in files:
+            if file.parts and file.parts[0] not in ("..", "__pycache__"):
+                found.add(root / file.parts[0])
+        wanted += [Requirement(r) for r in dist.requires or ()]
+    return sorted(p for p in found if p.exists())
 
 
 def ctrl_c_enabled() -> None:
