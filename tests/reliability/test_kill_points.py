@@ -147,6 +147,7 @@ def test_sigkill_at_every_boundary_of_a_long_apply(project_factory, compat, kind
     record("kill_runs", figures["runs"])
 
 
+@pytest.mark.slow  # the plain re-run waits the real settle time for the request cut by the kill
 @pytest.mark.parametrize("point", ["before-request:1", "after-request:1", "after-request:60",
                                    "after-request:61", "after-request:95", "after-state-write:100",
                                    "before-state-write:110"])

@@ -27,7 +27,7 @@ def install_console_script(repo: Path, into: Path) -> Path:
 
     The dependencies the test run already installed are reused, so only this
     project is built (a few seconds): the venv gets links to the installed
-    distributions the project depends on, directly or not (`_link_dependencies`),
+    distributions the project depends on, directly or not (`_dependency_files`),
     and nothing else, as a user's fresh install would have. Whatever else the test
     machine has (numpy, pydantic, ...) stays out: deepdiff, for one, imports them
     when it finds them, which made every command slower than a user's and unlike it.
@@ -47,7 +47,8 @@ def install_console_script(repo: Path, into: Path) -> Path:
     if links is not None:
         site = next(env_dir.glob("lib/python*/site-packages"))
         for path in links:
-            (site / path.name).symlink_to(path, target_is_directory=path.is_dir())
+            if not (site / path.name).exists():  # a name two installs share: linked once
+                (site / path.name).symlink_to(path, target_is_directory=path.is_dir())
         # A linked single-file module (typing_extensions.py) caches its bytecode here, in
         # the venv: compile it now, or every process compiles it again when the
         # environment says not to write bytecode (PYTHONDONTWRITEBYTECODE).
@@ -65,8 +66,8 @@ def install_console_script(repo: Path, into: Path) -> Path:
     return bindir
 
 
-# `python3 -m venv` on Python 3.11 installs pip and setuptools; twitter-text-parser
-# imports pkg_resources (setuptools) without declaring it.
+# What `python3 -m venv` installs on Python 3.11 (later versions: pip only), when the
+# test run has it; twitter-text-parser imports pkg_resources (setuptools) undeclared.
 _VENV_DEFAULTS = ("pip", "setuptools")
 
 
@@ -80,7 +81,12 @@ def _dependency_files(pyproject: Path) -> list[Path] | None:
     from packaging.utils import canonicalize_name
 
     wanted = [Requirement(r) for r in tomllib.loads(pyproject.read_text("utf-8"))["project"]["dependencies"]]
-    wanted += [Requirement(name) for name in _VENV_DEFAULTS]
+    for name in _VENV_DEFAULTS:
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        wanted.append(Requirement(name))
     seen: set[str] = set()
     found: set[Path] = set()
     while wanted:
