@@ -39,9 +39,9 @@ def read_from_file(path: Path) -> str | None:
         data = Path(path).read_bytes()
     except OSError:
         return None
-    m = re.search(rb"^id:[ \t]*[\"']?([A-Za-z0-9][A-Za-z0-9_-]{7,63})[\"']?[ \t]*(?:#.*)?\r?$", data[:1 << 16],
-                  re.MULTILINE)
-    return m.group(1).decode("ascii") if m else None
+    m = re.search(rb"^id:[ \t]*[\"']?([^\s\"'#]+)[\"']?[ \t]*(?:#.*)?\r?$", data[:1 << 16], re.MULTILINE)
+    found = m.group(1).decode("ascii", "replace") if m else ""
+    return found if PLAN_ID.match(found) else None  # one rule for a valid id: PLAN_ID
 
 
 def add_to_file(path: Path, plan_id: str) -> bool:
