@@ -104,9 +104,9 @@ def caption_length(identifier: str, text: str) -> int:
     raw = utf16_length(counted)
     if identifier == "x":
         # Imported here: twitter-text compiles large regexes (~0.5 s) that only X needs.
-        from twitter_text import parse_tweet
+        from planner.xtext import weighted_length
 
-        return max(parse_tweet(counted).weightedLength, raw)
+        return max(weighted_length(counted), raw)
     return raw
 
 

@@ -15,7 +15,6 @@ from importlib import resources
 from pathlib import Path
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
 
 from planner.errors import Problem
 from planner.yamldoc import Document, parse_yaml, read_text, render_path
@@ -51,7 +50,10 @@ def load_schema(name: str) -> dict:
 
 
 @cache
-def _reference_validator(name: str) -> Draft202012Validator:
+def _reference_validator(name: str):
+    # Imported only to explain a failure: most runs never need jsonschema (~0.1 s to import).
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(name))
 
 

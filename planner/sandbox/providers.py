@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from twitter_text import parse_tweet
+from planner.xtext import weighted_length
 
 Check = Callable[[object, str], "str | None"]
 
@@ -291,7 +291,7 @@ def utf16_len(text: str) -> int:
 
 def x_weighted_length(text: str) -> int:
     """twitter-text v3 weighted length (URLs 23, CJK and emoji 2), as Postiz counts X."""
-    return parse_tweet(text).weightedLength
+    return weighted_length(text)
 
 
 _TAG = re.compile(r"<[^>]*>")

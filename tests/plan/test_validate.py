@@ -167,3 +167,16 @@ def test_template_placeholders_left_in_a_plan_are_refused(cli, plan_file, text):
 def test_other_braces_in_a_caption_are_text(cli, plan_file):
     result = cli("validate", plan_file(caption="f'{nombre}' y {foo} en Python {}"))
     assert result.code == 0 and "template placeholder" not in result.err, result.err
+
+
+def test_x_length_without_setuptools(cli, plan_file, tmp_path, monkeypatch):
+    # Python 3.12+ venvs have no setuptools, and newer setuptools no pkg_resources, which
+    # twitter-text-parser imports without declaring it: X captions must still be counted.
+    blocker = tmp_path / "no-setuptools"
+    blocker.mkdir()
+    (blocker / "pkg_resources.py").write_text("raise ImportError(\"No module named 'pkg_resources'\")\n")
+    monkeypatch.setenv("PYTHONPATH", str(blocker))
+    res = cli("validate", plan_file(caption="😀" * 141))
+    assert res.code == 1, res.err
+    assert "282 characters (weighted as X counts it); x allows 280" in res.err
+    assert "Traceback" not in res.err

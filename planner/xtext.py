@@ -1,0 +1,42 @@
+"""X's weighted caption length (twitter-text v3, as Postiz counts it), loaded lazily.
+
+twitter-text-parser 3.0 reads its emoji table with `pkg_resources.resource_string`,
+from setuptools, which it does not declare: setuptools is absent from Python 3.12+
+venvs and newer releases drop `pkg_resources`, and importing it costs ~0.15 s. The
+one call it makes is served here by `importlib.resources` for the duration of that
+import; a `pkg_resources` already imported by someone else is left alone.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+
+def _resource_string(module: str, name: str) -> bytes:
+    # pkg_resources resolves `name` beside the module; importlib.resources wants its package.
+    spec = sys.modules[module].__spec__
+    package = module if spec is not None and spec.submodule_search_locations is not None else module.rpartition(".")[0]
+    return resources.files(package).joinpath(name).read_bytes()
+
+
+def parse_tweet() -> Callable[[str], Any]:
+    """`twitter_text.parse_tweet`, imported on first use (it compiles large regexes)."""
+    if "twitter_text.parse_tweet" not in sys.modules and "pkg_resources" not in sys.modules:
+        shim = types.ModuleType("pkg_resources")
+        shim.resource_string = _resource_string  # type: ignore[attr-defined]
+        sys.modules["pkg_resources"] = shim
+        try:
+            import twitter_text  # noqa: F401
+        finally:
+            del sys.modules["pkg_resources"]
+    from twitter_text import parse_tweet as parse
+
+    return parse
+
+
+def weighted_length(text: str) -> int:
+    return parse_tweet()(text).weightedLength
