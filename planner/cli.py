@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "destroy": ("planner.commands.destroy", "Delete every unpublished post the plan owns."),
     "import": ("planner.commands.import_", "Rebuild a lost state file from the posts in Postiz."),
     "pull": ("planner.commands.pull", "Write dashboard edits back into the plan file."),
+    "schema": ("planner.commands.schema", "Print or write the JSON Schema of plan, rules or state files."),
     "doctor": ("planner.commands.doctor", "Check the connection to Postiz and say how to fix it."),
     "trust": ("planner.commands.trust", "Trust a CLIPER workspace outside the plans' repository."),
     "sandbox": ("planner.commands.sandbox", "Run a local Postiz-compatible API server for trying and testing."),

@@ -3,6 +3,12 @@
 It repeats the command line that made the plan, with its paths written the way
 the plan will be read (relative to the current folder or the plan's folder,
 see `planner.paths`), so a reviewer can make it again.
+
+Its first line is a modeline for editors using yaml-language-server (VS Code's
+YAML extension, Neovim, Helix...): they validate the plan as it is typed against
+`.schema/plan.json` beside it, which `plan -o` writes (planner.commands.schema).
+The path is relative to the plan's folder, so it is the same on every machine
+and the plan stays byte for byte the same for the same inputs.
 """
 
 from __future__ import annotations
@@ -15,6 +21,10 @@ from planner.paths import header_paths
 # Options whose values are paths: shown relative, like the workspace.
 PATH_FLAGS = ("--rules", "-o")
 
+# Where editors find the plan schema, relative to the plan file's folder.
+EDITOR_SCHEMA = ".schema/plan.json"
+MODELINE = f"yaml-language-server: $schema={EDITOR_SCHEMA}"
+
 
 def plan_header(workspace: str, options: dict, document: dict, *, video_id: str,
                 plan_file: Path | None) -> str:
@@ -26,6 +36,7 @@ def plan_header(workspace: str, options: dict, document: dict, *, video_id: str,
     target = shown[plan_file] if plan_file else "PLAN.yaml"
     posts = document["posts"]
     return "\n".join([
+        MODELINE,
         f"cliper-sched plan {document['name']!r}: {len(posts)} posts from CLIPER video {video_id!r}",
         f"made by{note}: {command}",
         f"first post {posts[0]['at']}, last post {posts[-1]['at']} ({document['timezone']})",

@@ -36,7 +36,7 @@ from planner.cadence import CadenceError, Duration, load_zone, localize, parse_d
 from planner.errors import Problem, UserError
 from planner.fsutil import PLAN_MAX_BYTES
 from planner.schema import read_document
-from planner.textsafe import printable
+from planner.textsafe import printable, yaml_escaped
 from planner.yamldoc import Document, no_cycle_collection, render_path
 
 PLAN_VERSION = 1
@@ -316,6 +316,10 @@ def dump_plan(document: dict, header: str) -> str:
         body = yaml.dump(ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                          width=1 << 30, default_flow_style=False)
     body = _ASTRAL_ESCAPE.sub(lambda m: m.group(1) + chr(int(m.group(2), 16)), body)
+    # Zero-width, bidi and odd-space characters as escapes (`\u200B`), so a reviewer sees
+    # them in the file and in `git diff`. Every string holding one is double-quoted (`_str`),
+    # so each sits inside double quotes, where an escape reads back as the character.
+    body = yaml_escaped(body)
     # A blank line between posts keeps diffs and reviews readable.
     head, sep, rest = body.partition("\n- key:")
     body = head + sep + rest.replace("\n- key:", "\n\n- key:")

@@ -9,8 +9,10 @@ otherwise the value goes into `overrides.<ref>`, so other channels keep theirs.
 What is written reads back as the same value everywhere: ruamel (this module) reads
 YAML 1.2, every other command reads YAML 1.1 through PyYAML, where a bare `yes` is
 true and `12:30` is 750. New strings are bare only when both read them as that
-text, else double-quoted, as `cliper-sched plan` writes them. The file keeps its
-byte order mark and line endings, so `git diff` shows only the pulled lines.
+text, else double-quoted, as `cliper-sched plan` writes them: a caption of several
+lines too (`\n`), and zero-width, bidi and odd-space characters as escapes
+(`\u200B`, planner.textsafe), so a reviewer sees them in `git diff`. The file keeps
+its byte order mark and line endings, so `git diff` shows only the pulled lines.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.emitter import RoundTripEmitter
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.resolver import VersionedResolver
@@ -35,6 +38,7 @@ from planner.errors import UserError
 from planner.fsutil import PLAN_MAX_BYTES, atomic_write_text, read_capped
 from planner.reconcile.changes import Drift
 from planner.reconcile.records import Record
+from planner.textsafe import yaml_escaped
 from planner.yamldoc import parse_yaml
 
 
@@ -57,11 +61,38 @@ class _Representer(RoundTripRepresenter):
 _Representer.add_representer(float, _Representer.represent_float)
 
 
+class _Capture:
+    def __init__(self) -> None:
+        self.parts: list = []
+
+    def write(self, data) -> None:
+        self.parts.append(data)
+
+
+class _Emitter(RoundTripEmitter):
+    """ruamel's emitter, but hidden characters in double-quoted values are written as
+    escapes: ruamel writes them as they are, invisible in the file and in `git diff`."""
+
+    def write_double_quoted(self, text: Any, split: Any = True) -> None:
+        real, capture = self.stream, _Capture()
+        self.stream = capture  # one scalar's text, escaped before it reaches the file
+        try:
+            super().write_double_quoted(text, split)
+        finally:
+            self.stream = real
+        if capture.parts and isinstance(capture.parts[0], bytes):  # an emitter given an encoding
+            encoding = self.encoding or "utf-8"
+            real.write(yaml_escaped(b"".join(capture.parts).decode(encoding)).encode(encoding))
+        else:
+            real.write(yaml_escaped("".join(capture.parts)))
+
+
 def _yaml(text: str) -> YAML:
     # Round-trip, loading as YAML 1.2: untouched lines are written back as they were
     # (loading as 1.1 would rewrite `yes` as `true` and `12:30` as `750`).
     y = YAML()  # round-trip: comments, order and quoting survive
     y.Representer = _Representer
+    y.Emitter = _Emitter
     y.preserve_quotes = True
     y.width = 4096
     # Keep the file's own indentation, so `git diff` after a pull shows only
