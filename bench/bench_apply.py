@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from planner.postiz.budget import RateBudget  # noqa: E402
 from planner.postiz.client import PostizClient  # noqa: E402
 from planner.reconcile.executor import Reporter  # noqa: E402
-from planner.reconcile.manager import Manager  # noqa: E402
+from planner.reconcile.runner import Runner  # noqa: E402
 from planner.sandbox.server import SandboxServer  # noqa: E402
 
 POSTS_PER_SLOT = 4  # several posts share a time, as a burst schedule does
@@ -69,9 +69,9 @@ class Counter:
 
 def apply(plan_path: Path, client: PostizClient) -> tuple[float, object]:
     started = time.perf_counter()
-    _, result = Manager(client, plan_path).apply(show=lambda review: None, approve=lambda review: None,
-                                                 reporter=Reporter(), wait=False, settle=time.sleep,
-                                                 save_budget=lambda: None)
+    _, result = Runner(client, [plan_path]).apply(show=lambda run: None, approve=lambda run: None,
+                                                  reporter=Reporter(), wait=False, settle=time.sleep,
+                                                  save_budget=lambda: None)
     return time.perf_counter() - started, result
 
 
@@ -105,13 +105,13 @@ def bench(n: int) -> None:
                   f"{result.changed} changed in {seconds:.1f}s")
 
             started = time.perf_counter()
-            review = Manager(client, plan_path).diff()
+            review = Runner(client, [plan_path]).diff()
             diff_seconds = time.perf_counter() - started
             tracemalloc.start()  # separately: tracing slows the code it measures
-            Manager(client, plan_path).diff()
+            Runner(client, [plan_path]).diff()
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-            assert not review.changes.has_changes
+            assert not review.has_changes
             print(f"  diff (load plan + state, refresh, compare): {diff_seconds:.2f}s, "
                   f"peak memory {peak / 2**20:.1f} MiB (tracemalloc)")
         finally:

@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "destroy": ("planner.commands.destroy", "Delete every unpublished post the plan owns."),
     "import": ("planner.commands.import_", "Rebuild a lost state file from the posts in Postiz."),
     "pull": ("planner.commands.pull", "Write dashboard edits back into the plan file."),
+    "status": ("planner.commands.status", "Show what became of each planned post: scheduled, published, failed."),
+    "state": ("planner.commands.state", "List, show, forget (rm) or rename (mv) the posts a plan owns."),
     "schema": ("planner.commands.schema", "Print or write the JSON Schema of plan, rules or state files."),
     "doctor": ("planner.commands.doctor", "Check the connection to Postiz and say how to fix it."),
     "trust": ("planner.commands.trust", "Trust a CLIPER workspace outside the plans' repository."),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import click
 
 from planner.commands.connection import postiz_options
-from planner.commands.options import workspace_option
+from planner.commands.options import lock_timeout_option, workspace_option
 from planner.reconcile.manager import Manager
 from planner.term import safe
 
@@ -25,9 +25,10 @@ from planner.term import safe
 @click.option("--match-time", is_flag=True,
               help="Also adopt the only unmarked post at a planned channel + time even when its caption "
               "differs (edited in the dashboard); each is listed for review.")
+@lock_timeout_option
 @postiz_options
-def command(client, plan_file, workspace, force, match_time):
-    manager = Manager(client, plan_file, workspace=workspace)
+def command(client, plan_file, workspace, force, match_time, lock_timeout):
+    manager = Manager(client, plan_file, workspace=workspace, lock_timeout=lock_timeout)
     done = manager.import_(force=force, match_time=match_time)
     found = done.found
     how = f"{found['marker']} by marker, {found['content']} by channel + time + content"

@@ -1,4 +1,4 @@
-"""Options shared by diff, apply, destroy, import and pull: workspace and rate limit."""
+"""Options shared by diff, apply, destroy, import, pull and state: workspace, rate limit, lock wait."""
 
 from __future__ import annotations
 
@@ -15,6 +15,33 @@ from planner.reconcile import budgetcache
 def workspace_option(fn):
     return click.option("--workspace", type=click.Path(file_okay=False),
                         help="CLIPER workspace holding the media (default: the plan's source.workspace).")(fn)
+
+
+_LOCK_PART = re.compile(r"(\d+(?:\.\d+)?)([smh])")
+_LOCK_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_lock_timeout(text: str | None) -> float:
+    """`30s`, `5m`, `1h`, `1h30m` (or plain seconds) -> seconds; empty is 0 (fail at once)."""
+    raw = (text or "").strip().lower()
+    if not raw:
+        return 0.0
+    if re.fullmatch(r"\d+(?:\.\d+)?", raw):
+        return float(raw)
+    if not re.fullmatch(r"(?:\d+(?:\.\d+)?[smh])+", raw):
+        raise click.BadParameter(f"{text!r}: give how long to wait for another run, e.g. 30s, 5m or 1h "
+                                 "(0, the default, fails at once)", param_hint="--lock-timeout")
+    return sum(float(n) * _LOCK_UNITS[unit] for n, unit in _LOCK_PART.findall(raw))
+
+
+def lock_timeout_option(fn):
+    """`--lock-timeout 5m`: wait for another run holding the plan's lock; the command gets
+    `lock_timeout` in seconds (Manager(..., lock_timeout=...))."""
+    return click.option(
+        "--lock-timeout", "lock_timeout", default="0", metavar="DURATION", envvar="CLIPER_SCHED_LOCK_TIMEOUT",
+        callback=lambda ctx, param, value: parse_lock_timeout(value),
+        help="If another cliper-sched run holds this plan's lock, wait up to this long for it "
+        "(30s, 5m, 1h) instead of failing at once [default: 0; env CLIPER_SCHED_LOCK_TIMEOUT].")(fn)
 
 
 def parse_rate(text: str) -> int:
@@ -72,3 +99,10 @@ def eta_text(seconds: float, client) -> str:
 
 def save_budget(client) -> None:
     budgetcache.save(client.budget, client.api_url)
+
+
+def target_option(fn):
+    """`--target ADDRESS` (repeatable, globs): diff, apply and destroy touch only those posts."""
+    return click.option("--target", "targets", multiple=True, metavar="ADDRESS",
+                        help="Only these posts: KEY@CHANNEL, a glob ('clip-03@*', '*@youtube-shorts') or a "
+                        "bare key; repeatable. Like Terraform's -target.")(fn)

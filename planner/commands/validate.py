@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from planner import clock
+from planner.commands import planargs
 from planner.term import paint
 from planner.textsafe import json_text
 from planner.validate import validate_plan
@@ -24,6 +25,7 @@ def command(plans, workspace, as_json, now_text):
     Exit code 0 when there are no errors (warnings allowed), 1 otherwise.
     """
     now = clock.now(now_text)
+    plans = [str(p) for p in planargs.expand(plans)]  # files, or folders of plan files
     problems = []
     for plan in plans:
         problems.extend(validate_plan(plan, workspace=workspace, now=now))

@@ -8,6 +8,7 @@ control sequence in it is shown escaped, never run by the terminal.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from datetime import tzinfo
@@ -58,6 +59,36 @@ def _short(value: Any, width: int = 70) -> str:
     return safe(text if len(text) <= width else text[: width - 1] + '…"')
 
 
+def _whole(value: Any) -> str:
+    """`--full`: the whole value, JSON-quoted like `_short`; a text of several lines
+    as an indented block under its label, one line of the text per line."""
+    if isinstance(value, str) and "\n" in value:
+        return "".join(f"\n{BLOCK}{safe(line)}" for line in value.split("\n"))
+    return safe(json.dumps(value, ensure_ascii=False))
+
+
+BLOCK = " " * 8  # the indent of a value shown as a block under its label
+
+
+def _labelled(label: str, value: str) -> str:
+    """`label value`; a block value (it starts with a line break) goes under the label."""
+    return label.rstrip(" ") + value if value.startswith("\n") else label + value
+
+
+def line_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """(" " | "-" | "+", line) for every line of `old` and `new`: difflib's line
+    matching, kept whole (no context cut) so a reviewer reads both texts in full."""
+    a, b = old.split("\n"), new.split("\n")
+    out: list[tuple[str, str]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.extend((" ", line) for line in a[i1:i2])
+        else:
+            out.extend(("-", line) for line in a[i1:i2])
+            out.extend(("+", line) for line in b[j1:j2])
+    return out
+
+
 def _when(value: Any, tz: tzinfo | None) -> str:
     if value is None:
         return "(none)"
@@ -67,30 +98,37 @@ def _when(value: Any, tz: tzinfo | None) -> str:
     return at.isoformat(timespec="minutes")
 
 
-def _media(shas: Any, paths: tuple[str, ...] = ()) -> str:
+def _media(shas: Any, paths: tuple[str, ...] = (), full: bool = False) -> str:
     """`output/ep12/3.mp4 (sha256:c0afd5e1b2c3…)` per file: the file a reviewer can open,
-    next to the checksum it must have; the checksum alone where no path is known."""
+    next to the checksum it must have (whole with `full`); the checksum alone where no path is known."""
     shown = []
     for i, sha in enumerate(shas or ()):
-        tag = f"sha256:{safe(str(sha)[:12])}…"
+        tag = f"sha256:{safe(str(sha))}" if full else f"sha256:{safe(str(sha)[:12])}…"
         shown.append(f"{safe(paths[i])} ({tag})" if i < len(paths) else tag)
     return ", ".join(shown) or "(none)"
 
 
-def _value(path: str, value: Any, tz: tzinfo | None, paths: tuple[str, ...] = ()) -> str:
+def _value(path: str, value: Any, tz: tzinfo | None, paths: tuple[str, ...] = (), full: bool = False) -> str:
     if value is None:
         return "(none)"
     if path == "at":
         return _when(value, tz)
     if path == "media":
-        return _media(value, paths)
-    return _short(value)
+        return _media(value, paths, full)
+    return _whole(value) if full else _short(value)
 
 
-def _change(path: str, old: Any, new: Any, tz: tzinfo | None, new_paths: tuple[str, ...] = ()) -> str:
+def _change(path: str, old: Any, new: Any, tz: tzinfo | None, new_paths: tuple[str, ...] = (),
+            full: bool = False) -> str:
     """`old → new`; long texts are shown from just before where they start to differ,
     so an edit late in a caption is visible rather than cut off. `new_paths`: the plan's
-    media files, when `new` is the plan's media."""
+    media files, when `new` is the plan's media. `full`: whole values, and a text of
+    several lines as a line diff block (`- old line` / `+ new line`)."""
+    if full and path not in ("at", "media") and isinstance(old, str) and isinstance(new, str) \
+            and ("\n" in old or "\n" in new):
+        return "".join(f"\n{BLOCK}{mark} {safe(line)}" for mark, line in line_diff(old, new))
+    if full:
+        return f"{_value(path, old, tz, full=True)} → {_value(path, new, tz, new_paths, full=True)}"
     if path != "at" and isinstance(old, str) and isinstance(new, str):
         same = len(os.path.commonprefix([old, new]))
         if same > 30 and max(len(old), len(new)) > 60:
@@ -100,9 +138,11 @@ def _change(path: str, old: Any, new: Any, tz: tzinfo | None, new_paths: tuple[s
 
 
 def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = None,
-           eta: str | None = None, stream=None) -> str:
-    """The Terraform-style text `diff` prints and `apply` shows before asking."""
+           eta: str | None = None, stream=None, full: bool = False) -> str:
+    """The Terraform-style text `diff` prints and `apply` shows before asking.
+    `full` (--full): whole values instead of ~70 characters, line diffs of captions."""
     lines: list[str] = []
+    shown = _whole if full else _short
 
     def p(text: str, fg: str | None = None, bold: bool = False) -> str:
         return paint(text, fg, bold, stream=stream)
@@ -117,16 +157,17 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
                      + f"  ({safe(d.channel.name)}, {safe(d.channel.provider)}; {c.reason})")
         rec = d.record.as_dict()
         lines.append(f"      at:       {_when(rec['at'], tz)}")
-        lines.append(f"      content:  {_short(rec['content'])}")
+        lines.append(_labelled("      content:  ", shown(rec["content"])))
         if rec["media"]:
-            lines.append(f"      media:    {_media(rec['media'], d.media_paths)}")
+            lines.append(f"      media:    {_media(rec['media'], d.media_paths, full)}")
         for key in sorted(rec["settings"]):
-            lines.append(f"      settings.{safe(key)}: {_short(rec['settings'][key])}")
+            lines.append(_labelled(f"      settings.{safe(key)}: ", shown(rec["settings"][key])))
     for u in plan.updates:
         sym, fg = SYMBOLS["update"]
         lines.append(p(f"  {sym} {safe(u.address)}", fg, True) + f"  (post {safe(u.live.id)}; {u.reason})")
         for f in u.fields:
-            lines.append(f"      {safe(f.path)}: {_change(f.path, f.old, f.new, tz, u.desired.media_paths)}")
+            lines.append(_labelled(f"      {safe(f.path)}: ",
+                                   _change(f.path, f.old, f.new, tz, u.desired.media_paths, full)))
     for gone in plan.deletes:
         sym, fg = SYMBOLS["delete"]
         lines.append(p(f"  {sym} {safe(gone.address)}", fg, True) + f"  (post {safe(gone.live.id)}; {gone.reason})")
@@ -139,7 +180,7 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
                       else "kept" if dr.how != "published" else "kept (history)")
             lines.append(p(f"  ! {safe(dr.address)}", "magenta", True) + f" {DRIFT_WORDS.get(dr.how, dr.how)}: {action}")
             for f in dr.fields:
-                lines.append(f"      {safe(f.path)}: {_change(f.path, f.old, f.new, tz)}")
+                lines.append(_labelled(f"      {safe(f.path)}: ", _change(f.path, f.old, f.new, tz, full=full)))
             if dr.how == "published" and dr.live is not None:
                 lines.append(f"      releaseURL: {safe(dr.live.release_url or '(none yet)')}")
             if dr.plan_also_changes and not dr.restored:

@@ -5,7 +5,8 @@ safety, cost, the executor and the views read them. Nothing here acts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from planner.postiz.models import LivePost
 from planner.reconcile.desired import DesiredPost
@@ -139,3 +140,20 @@ class ChangeSet:
 
     def counts(self) -> dict:
         return {"add": len(self.creates), "change": len(self.updates), "destroy": len(self.deletes)}
+
+    @classmethod
+    def union(cls, sets: list[ChangeSet]) -> ChangeSet:
+        """Several plans' changes as one set, for what is shared: the counted requests
+        (posts of any plan at one instant go in one) and their cost."""
+        return cls(creates=[c for s in sets for c in s.creates], updates=[u for s in sets for u in s.updates],
+                   deletes=[d for s in sets for d in s.deletes])
+
+    def only(self, wanted: Callable[[str], bool]) -> ChangeSet:
+        """The changes whose address `wanted` accepts (--target); what the refresh
+        learnt about the others is still recorded, nothing is done to them."""
+        return replace(self, creates=[c for c in self.creates if wanted(c.address)],
+                       updates=[u for u in self.updates if wanted(u.address)],
+                       deletes=[d for d in self.deletes if wanted(d.address)],
+                       drifts=[d for d in self.drifts if wanted(d.address)],
+                       notes=[n for n in self.notes if n.address.startswith("(") or wanted(n.address)],
+                       remarks=[r for r in self.remarks if wanted(r.address)])

@@ -29,6 +29,7 @@ class DesiredPost:
     line: int | None = None
     index: int | None = None
     media_paths: tuple[str, ...] = ()  # each file as the plan names it (relative to the workspace)
+    plan_id: str = ""  # the plan it belongs to (its marker's id; several plans may run together)
 
     @property
     def caption_digest(self) -> str:
@@ -39,8 +40,9 @@ def address(key: str, ref: str) -> str:
     return f"{key}@{ref}"
 
 
-def build(plan: Plan, channels: dict[str, Channel]) -> list[DesiredPost]:
-    """`channels` maps every channel ref used by the plan to its resolved channel."""
+def build(plan: Plan, channels: dict[str, Channel], plan_id: str = "") -> list[DesiredPost]:
+    """`channels` maps every channel ref used by the plan to its resolved channel;
+    `plan_id` is the plan's identity in Postiz (`plan.id`, or the one this run gives it)."""
     out: list[DesiredPost] = []
     for post, ref, at, caption, settings in plan.targets():
         channel = channels[ref]
@@ -70,6 +72,7 @@ def build(plan: Plan, channels: dict[str, Channel]) -> list[DesiredPost]:
                 line=getattr(post, "line", None),
                 index=getattr(post, "index", None),
                 media_paths=tuple(media_paths),
+                plan_id=plan_id,
             )
         )
     return out

@@ -7,6 +7,11 @@ uploads (once per sha256) -> creates and edits through `POST /posts`, one counte
 request per target instant (and per kind), earliest first. Before each counted
 request the intent is journaled in the state; after the answer the ids are
 recorded, groups read back with one GET, and the journal cleared.
+
+Several plans run as one: each is a `Part` (its change set, its state file and
+its result); deletes and settings updates go plan by plan, but counted requests
+are shared, so posts of different plans at one instant cost one request (each
+plan journals its share of it before it is sent).
 """
 
 from __future__ import annotations
@@ -109,63 +114,91 @@ class Reporter:
         pass
 
 
+@dataclass
+class Part:
+    """One plan's share of a run: what to change, the state file it writes, what happened."""
+
+    changes: ChangeSet
+    state: State
+    result: Result = field(default_factory=Result)
+
+    @property
+    def plan_id(self) -> str:
+        return self.state.plan_id
+
+
+# A counted request's share of one plan: the items it sends and the intent journaled for them.
+Shares = dict[str, tuple[list, Intent]]
+
+
 class Executor:
-    def __init__(self, client: Any, state: State, *, wait: bool, reporter: Reporter,
+    def __init__(self, client: Any, parts: list[Part], *, wait: bool, reporter: Reporter,
                  settings_listed: bool | None, save_budget: Callable[[], None] = lambda: None,
                  sleep: Callable[[float], None] = time.sleep):
         self.client = client
-        self.state = state
-        self.plan_id = state.plan_id
+        self.parts = {p.plan_id: p for p in parts}
+        if len(self.parts) != len(parts):
+            raise ValueError("two parts of one run carry the same plan id")
         self.wait = wait
         self.reporter = reporter
         self.put_settings = settings_listed is not False  # v2.23.0 lists no settings and has no PUT
         self.save_budget = save_budget
         self.sleep = sleep
-        self.result = Result()
+        self.result = Result()  # the whole run; each part's own in part.result
+        self._uploaded: dict[str, tuple[str, str]] = {}  # sha256 -> (media id, path), this run
         self._last_save = 0.0
         self._started = time.monotonic()
 
     # -- entry point -----------------------------------------------------------
 
-    def run(self, plan: ChangeSet) -> Result:
-        if plan.has_changes:
-            self.state.check_writable()  # a read-only plan folder: refuse now, not after the first change
-        self._settle_state(plan)
-        counted, settings_only = batches(plan, put_settings=self.put_settings)
-        total = len(plan.deletes) + len(settings_only) + len(counted)
+    def run(self) -> Result:
+        parts = list(self.parts.values())
+        for part in parts:
+            if part.changes.has_changes:
+                part.state.check_writable()  # a read-only plan folder: refuse now, not after the first change
+        for part in parts:
+            self._settle_state(part)
+        counted, settings_only = batches(ChangeSet.union([p.changes for p in parts]), put_settings=self.put_settings)
+        total = sum(len(p.changes.deletes) for p in parts) + len(settings_only) + len(counted)
         done = 0
-        for change in plan.deletes:
-            self._delete(change)
-            done += 1
-            self._progress(done, total, len(counted))
+        for part in parts:
+            for change in part.changes.deletes:
+                self._delete(part, change)
+                done += 1
+                self._progress(done, total, len(counted))
         fallback: list[Update] = []
         for upd in settings_only:
             if not self._put_settings(upd):
                 fallback.append(upd)
             done += 1
             self._progress(done, total, len(counted))
-        for remark in plan.remarks:
-            if not self.put_settings:
-                break
-            self._restore_marker(remark)
+        for part in parts:
+            for remark in part.changes.remarks:
+                if not self.put_settings:
+                    break
+                self._restore_marker(part, remark)
         if fallback:  # this server has no PUT /posts/:id/settings: edit through POST /posts
             more, _ = batches(ChangeSet(updates=fallback), put_settings=False)
             counted.extend(more)
             total += len(more)
         self._upload_media(counted)
         # Journal every counted request before the first is sent: one durable write
-        # instead of one per request. A crash leaves intents that the next run
-        # settles by reading back (a request never sent is simply not found).
-        intents = [self._intent(b, [i for i in b.items if self._entry(i) is not None]) for b in counted]
-        self.state.add_intents(intents)
+        # per state instead of one per request. A crash leaves intents that the next
+        # run settles by reading back (a request never sent is simply not found).
+        shares = [self._shares(b, [i for i in b.items if self._entry(i) is not None]) for b in counted]
+        for share in shares:
+            for plan_id, (_items, intent) in share.items():
+                self.parts[plan_id].state.add_intents([intent])
         self._save(force=True)
-        for i, (batch, intent) in enumerate(zip(counted, intents, strict=True)):
+        for i, (batch, share) in enumerate(zip(counted, shares, strict=True)):
             if self.result.stopped_until is not None:
-                for b, unsent in zip(counted[i:], intents[i:], strict=True):
-                    self.result.remaining.extend(item.address for item in b.items)
-                    self.state.drop_intent(unsent)
+                for b, unsent in zip(counted[i:], shares[i:], strict=True):
+                    for item in b.items:
+                        self._remaining(item)
+                    for plan_id, (_items, intent) in unsent.items():
+                        self.parts[plan_id].state.drop_intent(intent)
                 break
-            self._send(batch, intent)
+            self._send(batch, share)
             done += 1
             self._progress(done, total, len(counted) - i - 1)
         self._save(force=True)
@@ -173,22 +206,41 @@ class Executor:
         return self.result
 
     def _save(self, force: bool = False) -> None:
-        """Write the state after a change; for big states at most every FLUSH_SECONDS
+        """Write the states after a change; for big states at most every FLUSH_SECONDS
         (whatever is not yet written stays covered by the journal written up front)."""
         now = time.monotonic()
-        if force or len(self.state.posts) <= SMALL_STATE or now - self._last_save >= FLUSH_SECONDS:
-            self.state.save()
+        small = sum(len(p.state.posts) for p in self.parts.values()) <= SMALL_STATE
+        if force or small or now - self._last_save >= FLUSH_SECONDS:
+            for part in self.parts.values():
+                part.state.save()
             self._last_save = now
+
+    # -- who is who --------------------------------------------------------------
+
+    def _part(self, item: Create | Update) -> Part:
+        return self.parts[item.desired.plan_id]
+
+    def _results(self, part: Part) -> tuple[Result, Result]:
+        return self.result, part.result
+
+    def _named(self, part: Part, address: str) -> list[tuple[Result, str]]:
+        """(the run's result, the address as the run names it: with its plan when several
+        plans run) and (the plan's own result, the bare address)."""
+        return [(self.result, self._label(part, address)), (part.result, address)]
+
+    def _remaining(self, item: Create | Update) -> None:
+        for r, name in self._named(self._part(item), item.address):
+            r.remaining.append(name)
 
     # -- steps -----------------------------------------------------------------
 
-    def _settle_state(self, plan: ChangeSet) -> None:
+    def _settle_state(self, part: Part) -> None:
         """Record what the refresh learnt (adoptions, settled journal, new groups) first."""
-        for address, owned in plan.state_refresh.items():
-            self.state.own(address, owned)
-        for address in plan.forget:
-            self.state.forget(address)
-        self.state.save()
+        for address, owned in part.changes.state_refresh.items():
+            part.state.own(address, owned)
+        for address in part.changes.forget:
+            part.state.forget(address)
+        part.state.save()
 
     def _progress(self, done: int, total: int, counted_left: int) -> None:
         """ETA = the pace so far for the steps left, plus the rate-limit waits they imply."""
@@ -203,25 +255,31 @@ class Executor:
         crashpoints.reached("after-request")
         return out
 
-    def _delete(self, change: Delete) -> None:
+    def _delete(self, part: Part, change: Delete) -> None:
         group = change.live.group
         try:
             self._request(lambda: self.client.delete_group(group))
         except AuthError:
             raise
         except PostizError as exc:
-            self._fail(change.address, change.owned.provider, change.live.channel_name, exc)
+            self._fail(part, change.address, change.owned.provider, change.live.channel_name, exc)
             return
-        self.state.forget(change.address)
+        part.state.forget(change.address)
         self._save()
-        self.result.destroyed += 1
-        self.reporter.step(f"- {change.address}: deleted (post {change.live.id})")
+        for r in self._results(part):
+            r.destroyed += 1
+        self.reporter.step(f"- {self._label(part, change.address)}: deleted (post {change.live.id})")
+
+    def _label(self, part: Part, address: str) -> str:
+        """`address`, with the plan's name in front when several plans run together."""
+        return f"{part.state.plan_name}: {address}" if len(self.parts) > 1 else address
 
     def _put_settings(self, upd: Update) -> bool:
         """True when handled (done or failed); False when this server needs an edit instead."""
-        owned = self.state.posts.get(upd.address) or upd.owned
+        part = self._part(upd)
+        owned = part.state.posts.get(upd.address) or upd.owned
         applied = owned.applied.replace(settings=upd.desired.record.settings)
-        mark = ownership.marker_for(self.plan_id, upd.address, applied)
+        mark = ownership.marker_for(part.plan_id, upd.address, applied)
         settings = {**upd.desired.record.settings, MARKER_KEY: mark.text()}
         try:
             self._request(lambda: self.client.update_settings(upd.live.id, settings))
@@ -230,28 +288,31 @@ class Executor:
             self.reporter.step("  (this Postiz has no settings-only update route; editing through POST /posts)")
             return False
         except NotFound:
-            self._deleted_meanwhile(upd.address, upd.live.id)
+            self._deleted_meanwhile(part, upd.address, upd.live.id)
             return True
         except AuthError:
             raise
         except PostizError as exc:
-            self._fail(upd.address, upd.desired.channel.provider, upd.desired.channel.name, exc)
+            self._fail(part, upd.address, upd.desired.channel.provider, upd.desired.channel.name, exc)
             return True
-        self.state.own(upd.address, Owned.from_live(
+        part.state.own(upd.address, Owned.from_live(
             upd.live, applied, caption_digest=owned.caption_digest, provider=upd.desired.channel.provider,
             fingerprint=mark.fingerprint))
         self._save()
-        self.result.changed += 1
-        self.reporter.step(f"~ {upd.address}: settings updated (post {upd.live.id}, not counted)")
+        for r in self._results(part):
+            r.changed += 1
+        self.reporter.step(f"~ {self._label(part, upd.address)}: settings updated (post {upd.live.id}, not counted)")
         return True
 
-    def _deleted_meanwhile(self, address: str, post_id: str) -> None:
+    def _deleted_meanwhile(self, part: Part, address: str, post_id: str) -> None:
         """Deleted in Postiz between the refresh and this request: say so, change nothing
         (the next run reports it as deleted in Postiz, kept unless --overwrite-drift)."""
-        self.result.deleted_meanwhile.append(address)
-        self.reporter.step(f"! {address}: deleted in Postiz while this apply ran (post {post_id}); not updated")
+        for r, name in self._named(part, address):
+            r.deleted_meanwhile.append(name)
+        self.reporter.step(f"! {self._label(part, address)}: deleted in Postiz while this apply ran "
+                           f"(post {post_id}); not updated")
 
-    def _restore_marker(self, remark: Remark) -> None:
+    def _restore_marker(self, part: Part, remark: Remark) -> None:
         """PUT merges keys, so only the marker is sent: the dashboard's edits stay."""
         try:
             self._request(lambda: self.client.update_settings(remark.live.id, {MARKER_KEY: remark.marker}))
@@ -264,30 +325,39 @@ class Executor:
             raise
         except PostizError as exc:
             # Not a change the user asked for: a warning, not a failed post.
-            note = f"{remark.address}: could not put the ownership marker back ({exc.message}); will retry next run"
-            self.result.notes.append(note)
+            note = (f"{self._label(part, remark.address)}: could not put the ownership marker back "
+                    f"({exc.message}); will retry next run")
+            for r in self._results(part):
+                r.notes.append(note)
             self.reporter.step(f"  ! {note}")
             return
-        self.result.markers_restored += 1
-        owned = self.state.posts.get(remark.address)
+        for r in self._results(part):
+            r.markers_restored += 1
+        owned = part.state.posts.get(remark.address)
         mark = ownership.Marker.parse(remark.marker)
         if owned is not None and mark is not None:
-            self.state.own(remark.address, replace(owned, fingerprint=mark.fingerprint))
+            part.state.own(remark.address, replace(owned, fingerprint=mark.fingerprint))
         what = "put back" if remark.missing else "brought up to date"
-        self.reporter.step(f"  {remark.address}: ownership marker {what} (post {remark.live.id}; not counted)")
+        self.reporter.step(f"  {self._label(part, remark.address)}: ownership marker {what} "
+                           f"(post {remark.live.id}; not counted)")
 
     def _upload_media(self, counted: list[Batch]) -> None:
         """Upload each reviewed file once. The client hashes the bytes as it sends them and
         refuses a file that is no longer the reviewed one (`MediaChanged`): nothing is
-        recorded for it, and every post using it fails, without a second try."""
+        recorded for it, and every post using it fails, without a second try. A file two
+        plans share is uploaded once and recorded in both states."""
         changed: dict[str, MediaChanged] = {}
         for batch in counted:
             for item in batch.items:
+                state = self._part(item).state
                 for sha, path in item.desired.media_files:
-                    if sha in self.state.media:
+                    if sha in state.media:
                         continue
                     if sha in changed:
                         self._refuse_unreviewed(item, changed[sha])
+                        continue
+                    if sha in self._uploaded:
+                        state.record_media(sha, *self._uploaded[sha])
                         continue
                     try:
                         media = self._request(partial(self.client.upload, path, sha256=sha))
@@ -298,30 +368,35 @@ class Executor:
                         self._refuse_unreviewed(item, exc)
                         continue
                     except PostizError as exc:
-                        self._fail(item.address, item.desired.channel.provider, item.desired.channel.name, exc)
+                        self._fail(self._part(item), item.address, item.desired.channel.provider,
+                                   item.desired.channel.name, exc)
                         continue
-                    self.state.record_media(sha, media.id, media.path)
+                    self._uploaded[sha] = (media.id, media.path)
+                    state.record_media(sha, media.id, media.path)
                     self._save()
                     self.reporter.step(f"  uploaded {path.name} (sha256 {sha[:12]}…, not counted)")
 
     def _refuse_unreviewed(self, item: Create | Update, exc: MediaChanged) -> None:
         """Not Postiz's refusal but ours: the post is not sent (its media is not the reviewed file)."""
         d = item.desired
-        self.result.failures.append(Failure(item.address, d.channel.name, d.channel.provider, exc.message))
-        self.reporter.step(f"✗ {item.address}: not sent: {exc.message}")
+        part = self._part(item)
+        for r, name in self._named(part, item.address):
+            r.failures.append(Failure(name, d.channel.name, d.channel.provider, exc.message))
+        self.reporter.step(f"✗ {self._label(part, item.address)}: not sent: {exc.message}")
 
     def _wire_settings(self, d: DesiredPost) -> dict:
         settings = dict(d.record.settings)
-        settings[MARKER_KEY] = ownership.marker_for(self.plan_id, d.address, d.record).text()
+        settings[MARKER_KEY] = ownership.marker_for(d.plan_id, d.address, d.record).text()
         return settings
 
     def _entry(self, item: Create | Update) -> PostEntry | None:
         d = item.desired
+        state = self._part(item).state
         media = []
         for sha, _path in d.media_files:
-            if sha not in self.state.media:
+            if sha not in state.media:
                 return None  # its upload failed: already reported
-            media.append(self.state.media[sha])
+            media.append(state.media[sha])
         entry = PostEntry(integration_id=d.channel.id, content=d.caption, media=media,
                           settings=self._wire_settings(d))
         if isinstance(item, Update):
@@ -336,11 +411,36 @@ class Executor:
                         content=i.desired.record.content, record=i.desired.record)
             for i in items))
 
-    def _send(self, batch: Batch, intent: Intent) -> None:
+    def _shares(self, batch: Batch, items: list) -> Shares:
+        """Each plan's items of one counted request, with the intent its state journals."""
+        by_plan: dict[str, list] = {}
+        for item in items:
+            by_plan.setdefault(item.desired.plan_id, []).append(item)
+        return {plan_id: (mine, self._intent(batch, mine)) for plan_id, mine in by_plan.items()}
+
+    def _journal(self, old: Shares, new: Shares) -> None:
+        """Replace each plan's intent in place (the journal's order is the send order)."""
+        for plan_id, (_items, intent) in old.items():
+            state = self.parts[plan_id].state
+            if plan_id in new:
+                state.replace_intent(intent, new[plan_id][1])
+            else:
+                state.drop_intent(intent)
+
+    def _drop(self, shares: Shares) -> None:
+        for plan_id, (_items, intent) in shares.items():
+            self.parts[plan_id].state.drop_intent(intent)
+
+    def _counted(self, items: list) -> None:
+        self.result.counted_used += 1
+        for plan_id in {i.desired.plan_id for i in items}:
+            self.parts[plan_id].result.counted_used += 1  # the requests this plan took part in
+
+    def _send(self, batch: Batch, shares: Shares) -> None:
         items = [i for i in batch.items if self._entry(i) is not None]
         while items:
             if not self._wait_for_budget(items):
-                self.state.drop_intent(intent)
+                self._drop(shares)
                 return
             # Every item has one: `items` holds only posts whose media is uploaded (an
             # upload is never forgotten), so `posts.N` in an answer still indexes `items`.
@@ -352,34 +452,35 @@ class Executor:
                 self.save_budget()  # a 429 is refused before anything is written
                 continue  # _wait_for_budget decides: wait or stop
             except ValidationError as exc:
-                self.result.counted_used += 1
+                self._counted(items)
                 self.save_budget()
                 # Validation refuses the whole request before writing: drop the refused
                 # entries and send the rest again.
                 refused = self._refused(items, exc)
                 for item in refused:
-                    self._fail(item.address, item.desired.channel.provider, item.desired.channel.name, exc)
+                    self._fail(self._part(item), item.address, item.desired.channel.provider,
+                               item.desired.channel.name, exc)
                 items = [i for i in items if i not in refused]
-                fresh = self._intent(batch, items)
-                self.state.replace_intent(intent, fresh)  # in place: the journal's order is the send order
-                intent = fresh
+                fresh = self._shares(batch, items)
+                self._journal(shares, fresh)
+                shares = fresh
                 continue
             except (UncertainResponse, ServerError) as exc:
-                self.result.counted_used += 1
+                self._counted(items)
                 self.save_budget()
                 self.reporter.step(f"  ! no clear answer for {len(items)} post(s) at {normalize.iso_z(batch.at)} "
                                    f"({exc.message}); reading Postiz back")
                 # A 500 is an answer: whatever happened is done. A lost answer may still land.
-                self._settle_uncertain(batch, items, intent, answered=isinstance(exc, ServerError))
+                self._settle_uncertain(batch, shares, answered=isinstance(exc, ServerError))
                 self._save(force=True)
                 return
-            self.result.counted_used += 1
+            self._counted(items)
             self.save_budget()
             self._record(batch, items, answer)
-            self.state.drop_intent(intent)
+            self._drop(shares)
             self._save()
             return
-        self.state.drop_intent(intent)
+        self._drop(shares)
 
     def _wait_for_budget(self, items: list) -> bool:
         budget = self.client.budget
@@ -387,7 +488,8 @@ class Executor:
             until = budget.next_allowed() or datetime.now(UTC)
             if not self.wait:
                 self.result.stopped_until = until
-                self.result.remaining.extend(i.address for i in items)
+                for item in items:
+                    self._remaining(item)
                 return False
             try:
                 self.reporter.waiting(until)
@@ -399,7 +501,8 @@ class Executor:
                 # Ctrl-C while waiting is a clean stop, like --no-wait: nothing is in flight.
                 self.result.stopped_until = until
                 self.result.interrupted = True
-                self.result.remaining.extend(i.address for i in items)
+                for item in items:
+                    self._remaining(item)
                 return False
         return True
 
@@ -433,16 +536,17 @@ class Executor:
             if isinstance(item, Update) and read is not None and live is None:
                 # Postiz answers 201 for an edit of a post deleted meanwhile, and the row
                 # stays deleted (docs/postiz-api.md §9.3): not an update.
-                self._deleted_meanwhile(item.address, post_id)
+                self._deleted_meanwhile(self._part(item), item.address, post_id)
                 continue
             self._own(item, post_id, live)
 
     def _own(self, item: Create | Update, post_id: str, live: LivePost | None) -> None:
         d = item.desired
+        part = self._part(item)
         applied: Record = d.record
         if live is not None:
             applied = d.record.replace(content=live.content)
-        previous = self.state.posts.get(item.address)
+        previous = part.state.posts.get(item.address)
         fp = ownership.fingerprint(d.record)  # the marker sent with it
         if live is not None:
             owned = Owned.from_live(live, applied, caption_digest=d.caption_digest, provider=d.channel.provider,
@@ -451,50 +555,63 @@ class Executor:
             owned = Owned(post_id=post_id, group=previous.group if previous else None, channel_id=d.channel.id,
                           provider=d.channel.provider, applied=applied, caption_digest=d.caption_digest,
                           fingerprint=fp)
-        self.state.own(item.address, owned)
+        part.state.own(item.address, owned)
+        label = self._label(part, item.address)
         if isinstance(item, Create):
-            self.result.added += 1
-            self.reporter.step(f"+ {item.address}: created (post {post_id})")
+            for r in self._results(part):
+                r.added += 1
+            self.reporter.step(f"+ {label}: created (post {post_id})")
         else:
-            self.result.changed += 1
-            self.reporter.step(f"~ {item.address}: updated (post {post_id})")
+            for r in self._results(part):
+                r.changed += 1
+            self.reporter.step(f"~ {label}: updated (post {post_id})")
 
-    def _settle_uncertain(self, batch: Batch, items: list, intent: Intent, *, answered: bool) -> None:
+    def _settle_uncertain(self, batch: Batch, shares: Shares, *, answered: bool) -> None:
         """Read back and adopt what the lost request did; leave the rest journaled for the next run."""
         try:
-            lives, _ = self._readback(batch.at)
+            lives = self._readback(batch.at)[0]
         except PostizError:
             lives = None
-        if lives is None:
-            self.result.uncertain.extend(i.address for i in items)
-            return  # the journal stays: the next run reads back before anything else
-        still: list[IntentEntry] = []
-        claimed = {o.post_id for o in self.state.posts.values()}
-        matcher = adopt.Matcher(self.plan_id, lives, claimed)
-        by_id = {lv.id: lv for lv in lives}
-        for item, entry in zip(items, intent.entries, strict=True):
-            if isinstance(item, Update):
-                live = by_id.get(item.live.id)
-                if live is not None and live.at == item.desired.record.at and live.content == item.desired.record.content:
-                    self._own(item, item.live.id, live)
+        for plan_id, (items, intent) in shares.items():
+            part = self.parts[plan_id]
+            if lives is None:
+                for item in items:
+                    self._uncertain(part, item.address)
+                continue  # the journal stays: the next run reads back before anything else
+            still: list[IntentEntry] = []
+            claimed = {o.post_id for p in self.parts.values() for o in p.state.posts.values()}
+            matcher = adopt.Matcher(plan_id, lives, claimed)
+            by_id = {lv.id: lv for lv in lives}
+            for item, entry in zip(items, intent.entries, strict=True):
+                if isinstance(item, Update):
+                    live = by_id.get(item.live.id)
+                    if (live is not None and live.at == item.desired.record.at
+                            and live.content == item.desired.record.content):
+                        self._own(item, item.live.id, live)
+                    else:
+                        self._uncertain(part, item.address)  # next run's diff decides
+                    continue
+                live, _how = matcher.find(item.address, item.desired.channel.id, item.desired.record.at,
+                                          item.desired.record.content, by_content=True)
+                if live is not None:
+                    self._own(item, live.id, live)
+                    claimed.add(live.id)
                 else:
-                    self.result.uncertain.append(item.address)  # next run's diff decides
-                continue
-            live, _how = matcher.find(item.address, item.desired.channel.id, item.desired.record.at,
-                                      item.desired.record.content, by_content=True)
-            if live is not None:
-                self._own(item, live.id, live)
+                    # Not there yet: it may still appear (a slow server). Never re-send blindly
+                    # within this run; the next run reads back again first.
+                    still.append(entry)
+                    self._uncertain(part, item.address)
+            if still:
+                part.state.replace_intent(intent, intent.keeping(still, unanswered=not answered))
             else:
-                # Not there yet: it may still appear (a slow server). Never re-send blindly
-                # within this run; the next run reads back again first.
-                still.append(entry)
-                self.result.uncertain.append(item.address)
-        if still:
-            self.state.replace_intent(intent, intent.keeping(still, unanswered=not answered))
-        else:
-            self.state.drop_intent(intent)
+                part.state.drop_intent(intent)
 
-    def _fail(self, address: str, provider: str, channel: str, exc: Exception) -> None:
+    def _uncertain(self, part: Part, address: str) -> None:
+        for r, name in self._named(part, address):
+            r.uncertain.append(name)
+
+    def _fail(self, part: Part, address: str, provider: str, channel: str, exc: Exception) -> None:
         message = exc.message if isinstance(exc, PostizError) else str(exc)
-        self.result.failures.append(Failure(address, channel, provider, message))
-        self.reporter.step(f"✗ {address}: refused by Postiz ({provider} {channel!r}): {message}")
+        for r, name in self._named(part, address):
+            r.failures.append(Failure(name, channel, provider, message))
+        self.reporter.step(f"✗ {self._label(part, address)}: refused by Postiz ({provider} {channel!r}): {message}")

@@ -1,13 +1,15 @@
-"""The orchestrator (octoDNS `Manager`): one method per command, each owning the
-lock and the whole sequence, so a reader follows one plan top to bottom:
+"""One plan's orchestrator (octoDNS `Manager`): the steps every command takes for
+a plan, in order, and the commands that work on one plan (import, pull, status):
 
     load plan + state ─► refresh (channels, live posts) ─► settle the crash journal
     ─► desired posts ─► pair with live posts (adopt) ─► ChangeSet (diff)
-    ─► provider checks ─► show ─► safety ─► approve ─► execute ─► state file
+    ─► provider checks ─► (runner.py: show ─► safety ─► approve ─► execute) ─► state file
 
-Steps return values; the state is changed only here and by the executor,
-through `State`'s methods. Commands parse options and render what comes back
-(`show`/`approve` are their callbacks); nothing here prints.
+diff, apply and destroy take several plans in one run: reconcile/runner.py drives
+these steps for each plan, with one listing of Postiz (`refresh.Listing`) and one
+executor. Steps return values; the state is changed only here and by the executor,
+through `State`'s methods. Commands parse options and render what comes back;
+nothing here prints.
 """
 
 from __future__ import annotations
@@ -31,18 +33,17 @@ from planner.reconcile import (
     normalize,
     ownership,
     refresh,
-    safety,
     state,
 )
 from planner.reconcile.adopt import Entry
 from planner.reconcile.changes import ChangeSet, Delete, Note
 from planner.reconcile.cost import counted_needed, eta_seconds
 from planner.reconcile.diff import live_record
-from planner.reconcile.executor import Executor, Reporter, Result
 from planner.reconcile.journal import IntentEntry
 from planner.reconcile.ownership import Marker, Signer
 from planner.reconcile.records import Record
 from planner.reconcile.state import Lock, Owned, State
+from planner.reconcile.status import PlanStatus, classify
 
 log = logging.getLogger(__name__)
 
@@ -98,12 +99,18 @@ class Prepared:
 
 class Manager:
     def __init__(self, client: Any, plan_path: str | Path, *, workspace: str | None = None,
-                 now: Callable[[], datetime] = clock.now):
+                 now: Callable[[], datetime] = clock.now, lock_timeout: float = 0.0,
+                 listing: refresh.Listing | None = None, wanted: Callable[[str], bool] | None = None):
         """`now` decides what is past (the schedule's clock: --now / CLIPER_SCHED_NOW
         hold here too), moved by the server's clock skew once its `Date` is known
         (Postiz publishes by its own clock). How long a request has been waiting is
-        wall-clock time."""
+        wall-clock time. `lock_timeout`: seconds to wait for another run holding the
+        plan's lock (--lock-timeout; 0 fails at once)."""
+        self.lock_timeout = lock_timeout
         self.client = client
+        # Shared by the plans of one run (reconcile/runner.py): one refresh per server.
+        self.listing = listing or refresh.Listing(client)
+        self.wanted = wanted  # --target: the addresses this run may change (None: all)
         self.plan_path = Path(plan_path)
         self.workspace = workspace
         self._now = now
@@ -120,75 +127,43 @@ class Manager:
 
     # -- commands ------------------------------------------------------------------
 
-    def diff(self, *, overwrite_drift: bool = False) -> Review:
-        """Read only, so no lock: a diff during an apply shows the moment's truth."""
-        return self._review(self._prepare(preflight=True), preflight=True, overwrite_drift=overwrite_drift)
-
-    def apply(self, *, show: Callable[[Review], None], approve: Callable[[Review], None],
-              reporter: Reporter, wait: bool, settle: Callable[[float], None],
-              save_budget: Callable[[], None], overwrite_drift: bool = False, allow_past: bool = False,
-              allow_mass_delete: bool = False) -> tuple[Review, Result]:
-        prepared = self._prepare(preflight=True)
-        with self._lock(prepared):
-            review = self._review(prepared, preflight=True, overwrite_drift=overwrite_drift, settle=settle)
-            show(review)  # before the safety check: a refusal is read next to its changes
-            safety.check(review.changes, plan_file=str(self.plan_path), allow_mass_delete=allow_mass_delete,
-                         allow_past=allow_past, now=self.now())
-            if review.changes.has_changes:
-                approve(review)  # refuses by raising (or exiting), as the command decides
-            if review.changes.has_changes or review.changes.remarks:
-                self._write_plan_id(prepared)
-                if self.plan_id_added:
-                    reporter.step(f"{self.plan_path}: added `id: {self.plan_id_added}` (the plan's identity in "
-                                  "Postiz): commit it with the plan")
-            executor = Executor(self.client, review.state, wait=wait, reporter=reporter,
-                                settings_listed=review.settings_listed, save_budget=save_budget)
-            return review, executor.run(review.changes)
-
-    def destroy(self, *, show: Callable[[Review], None], approve: Callable[[Review], None],
-                reporter: Reporter) -> tuple[Review, Result]:
-        """Delete every unpublished post the plan owns; published ones stay (history)."""
-        prepared = self._prepare()
-        with self._lock(prepared):
-            review = self._review(prepared)
-            doomed = ChangeSet(owned_count=review.changes.owned_count,
-                               notes=[n for n in review.changes.notes if n.kind in ("published", "ownership", "clock")],
-                               state_refresh=dict(review.changes.state_refresh))
-            for e in review.entries:
-                if e.unproven is not None:
-                    doomed.notes.append(Note(
-                        e.address, "untouched",
-                        f"post {e.unproven.id} sits at this post's channel and time without this plan's marker: "
-                        "not deleted", "if it is this plan's post, run `cliper-sched import PLAN --force "
-                        "--match-time`, then destroy again"))
-                if e.owned is None:
-                    continue
-                if e.live is None:
-                    doomed.forget.append(e.address)
-                elif not e.live.published:
-                    doomed.deletes.append(Delete(e.address, e.owned, e.live, reason="destroy"))
-            doomed.deletes += [d for d in review.changes.deletes if d.duplicate_of]
-            review.changes = doomed
-            show(review)
-            if doomed.deletes:
-                approve(review)
-            executor = Executor(self.client, review.state, wait=False, reporter=reporter,
-                                settings_listed=review.settings_listed)
-            return review, executor.run(doomed)
+    def destroy_changes(self, review: Review) -> ChangeSet:
+        """`destroy`'s change set: every unpublished post the plan owns (published ones
+        stay: history), extra copies of one post, and what the refresh learnt."""
+        doomed = ChangeSet(owned_count=review.changes.owned_count,
+                           notes=[n for n in review.changes.notes if n.kind in ("published", "ownership", "clock")],
+                           state_refresh=dict(review.changes.state_refresh))
+        for e in review.entries:
+            if self.wanted is not None and not self.wanted(e.address):
+                continue
+            if e.unproven is not None:
+                doomed.notes.append(Note(
+                    e.address, "untouched",
+                    f"post {e.unproven.id} sits at this post's channel and time without this plan's marker: "
+                    "not deleted", "if it is this plan's post, run `cliper-sched import PLAN --force "
+                    "--match-time`, then destroy again"))
+            if e.owned is None:
+                continue
+            if e.live is None:
+                doomed.forget.append(e.address)
+            elif not e.live.published:
+                doomed.deletes.append(Delete(e.address, e.owned, e.live, reason="destroy"))
+        doomed.deletes += [d for d in review.changes.deletes if d.duplicate_of]
+        return doomed
 
     def import_(self, *, force: bool, match_time: bool) -> Imported:
         """Rebuild the state cache from Postiz: our marker, an older cliper-sched's marker,
         else channel + instant + content (and with --match-time, the single post at the slot).
         The user running it is the proof a pull request cannot forge."""
-        prepared = self._prepare()
-        with self._lock(prepared):
+        prepared = self.prepare()
+        with self.lock(prepared):
             if self.state_path.exists() and not force and prepared.state.posts:
                 raise UserError("a state file already exists for this plan", file=str(self.state_path),
                                 hint="`cliper-sched apply` already finds the posts it made by their marker; "
                                 "to rebuild the state from scratch anyway, re-run with --force")
             prepared.state = State(path=self.state_path, plan_name=prepared.plan.name, plan_id=prepared.plan_id,
                                    api_url=self.client.api_url, signer=self.signer)
-            review = self._review(prepared, by_content=True, by_time=match_time, legacy=True)
+            review = self.review(prepared, by_content=True, by_time=match_time, legacy=True)
             found = {"marker": 0, "content": 0, "time": 0, "legacy": 0}
             posts: dict[str, Owned] = {}
             by_time = []
@@ -200,7 +175,7 @@ class Manager:
                         by_time.append(entry)
             review.state.replace_posts(posts)
             review.state.replace_journal([])
-            self._write_plan_id(prepared)
+            self.write_plan_id(prepared)
             review.state.save()
         missing = [e.address for e in review.entries if e.desired is not None and e.owned is None]
         return Imported(self.state_path, found, by_time, missing)
@@ -210,9 +185,9 @@ class Manager:
         from planner.errors import write_failed
         from planner.reconcile import pull as pull_mod
 
-        prepared = self._prepare()
-        with self._lock(prepared):
-            review = self._review(prepared)
+        prepared = self.prepare()
+        with self.lock(prepared):
+            review = self.review(prepared)
             drifts = [d for d in review.changes.drifts if d.how != "published"]
             if not drifts:
                 return Pulled([])
@@ -241,9 +216,16 @@ class Manager:
             st.save()
             return Pulled(pulled)
 
+    def status(self) -> PlanStatus:
+        """What became of each post (reconcile/status.py): reads only, uncounted, no lock;
+        no preflight either, so a CI job without the clips can still report."""
+        review = self.review(self.prepare())
+        fates = classify(review.entries, review.channels, now=self.now())
+        return PlanStatus(review.plan.name, str(self.plan_path), fates, list(review.notes), review.tz)
+
     # -- the shared sequence ---------------------------------------------------------
 
-    def _prepare(self, *, preflight: bool = False) -> Prepared:
+    def prepare(self, *, preflight: bool = False) -> Prepared:
         """Plan, state cache and channels: reads only."""
         plan = load_plan(self.plan_path, workspace=self.workspace)
         if preflight:  # diff and apply: refuse before anything is read or changed
@@ -262,7 +244,7 @@ class Manager:
         channels = self._channels(plan, plan_id, st, notes)
         return Prepared(plan, plan_id, st, channels, notes)
 
-    def _write_plan_id(self, prepared: Prepared) -> None:
+    def write_plan_id(self, prepared: Prepared) -> None:
         """Postiz's markers must name this plan for good: a plan without an `id` gets the
         one this run used, written into the file before anything carries it."""
         if prepared.plan.id is not None:
@@ -283,14 +265,14 @@ class Manager:
     def _channels(self, plan: Plan, plan_id: str, st: State, notes: list[str]) -> dict[str, Channel]:
         """Channel refs by name or id; a ref whose channel was renamed in Postiz is followed
         by the id its posts carry (signed state entries, else our markers in Postiz)."""
-        listed = self.client.list_channels()
+        listed = self.listing.channels()
         known = {a.rsplit("@", 1)[1]: o.channel_id for a, o in st.posts.items()}
         missing = refresh.unresolved(plan, listed)
         if missing and not all(ref in known for ref in missing):
             times = [normalize.instant(t.at) for t in plan.targets()]
             span = refresh.window(times)
             if span:
-                for lv in refresh.fetch_posts(self.client, *span)[0]:
+                for lv in self.listing.posts(*span)[0]:
                     mark = Marker.parse(lv.marker)
                     if mark is not None and mark.plan_id == plan_id:
                         known.setdefault(mark.address.rsplit("@", 1)[1], lv.channel_id)
@@ -300,13 +282,20 @@ class Manager:
                          f"{channel.id}): rename it in the plan, or use the id")
         return channels
 
-    def _lock(self, prepared: Prepared) -> Lock:
+    def lock(self, prepared: Prepared) -> Lock:
         """One lock per plan on this server (its channels' ids, not the URL's spelling),
         shared by every checkout on the machine."""
         ids = sorted({c.id for c in prepared.channels.values()})
-        return Lock(self.state_path, prepared.plan_id + "|" + ",".join(ids))
+        return Lock(self.state_path, prepared.plan_id + "|" + ",".join(ids), timeout=self.lock_timeout)
 
-    def _review(self, prepared: Prepared, *, preflight: bool = False, overwrite_drift: bool = False,
+    def span(self, prepared: Prepared) -> tuple[datetime, datetime] | None:
+        """The window of Postiz this plan's review reads: its posts, what its state
+        recorded, and the crash journal's pending requests."""
+        st = prepared.state
+        times = [normalize.instant(t.at) for t in prepared.plan.targets()] + [o.applied.at for o in st.posts.values()]
+        return refresh.window(times + journal.pending_times(st.journal))
+
+    def review(self, prepared: Prepared, *, preflight: bool = False, overwrite_drift: bool = False,
                 by_content: bool = False, by_time: bool = False, legacy: bool = False,
                 settle: Callable[[float], None] | None = None) -> Review:
         """Everything up to the ChangeSet. `settle(seconds)` waits for a recent unanswered
@@ -314,14 +303,14 @@ class Manager:
         client = self.client
         plan, st, channels = prepared.plan, prepared.state, prepared.channels
         notes = list(prepared.notes)
-        wanted = desired.build(plan, channels)
-        times = [d.record.at for d in wanted] + [o.applied.at for o in st.posts.values()]
-        span = refresh.window(times + journal.pending_times(st.journal))
+        wanted = desired.build(plan, channels, prepared.plan_id)
+        span = self.span(prepared)
         lives, listed = self._fetch(st, span)
         settled, wait = self._settle_journal(st, lives)
         notes += settled
         if wait > 0 and settle is not None:
             settle(wait)
+            self.listing.forget()  # what landed meanwhile must be read, not remembered
             lives, listed = self._fetch(st, span)
             more, _ = self._settle_journal(st, lives, late=True)
             notes += more
@@ -334,6 +323,8 @@ class Manager:
                                        legacy_name=plan.name if legacy else None)
         now = self.now()
         changes = diff.compute(entries, now=now, overwrite_drift=overwrite_drift, plan_id=prepared.plan_id)
+        if self.wanted is not None:
+            changes = changes.only(self.wanted)
         if preflight:
             _check_sent(plan, channels, changes)
         changes.notes += [Note("(state)", "ownership", n) for n in dropped]
@@ -358,8 +349,8 @@ class Manager:
     def _fetch(self, st: State, span) -> tuple[list[LivePost], bool | None]:
         if not span:
             return [], None
-        lives, listed = refresh.fetch_posts(self.client, *span)
-        return _find_moved_far(self.client, st, span, lives, listed)
+        lives, listed = self.listing.posts(*span)
+        return _find_moved_far(self.listing, st, span, lives, listed)
 
     def _settle_journal(self, st: State, lives: list[LivePost], *, late: bool = False) -> tuple[list[str], float]:
         """Adopt what a crashed or unanswered request did; keep what may still land.
@@ -417,9 +408,9 @@ def _check_sent(plan: Plan, channels: dict[str, Channel], changes: ChangeSet) ->
 FAR_WINDOW = timedelta(days=400)
 
 
-def _find_moved_far(client, st: State, span, lives, listed):
+def _find_moved_far(listing: refresh.Listing, st: State, span, lives, listed):
     seen = {lv.id for lv in lives}
     if all(o.post_id in seen for o in st.posts.values()):
         return lives, listed
-    wide, wide_listed = refresh.fetch_posts(client, span[0] - FAR_WINDOW, span[1] + FAR_WINDOW)
+    wide, wide_listed = listing.posts(span[0] - FAR_WINDOW, span[1] + FAR_WINDOW)
     return wide, wide_listed if wide_listed is not None else listed

@@ -92,3 +92,38 @@ def resolve_channels(plan: Any, channels: list[Channel], *,
     if problems:
         raise UserError(problems=problems)
     return resolved, renamed
+
+
+class Listing:
+    """One refresh per server for a run over several plans: the channels are listed
+    once, and posts are fetched once over the widest window asked for; a later
+    request inside that window is answered from memory. `forget()` after anything
+    that may have changed Postiz (a settle wait) makes the next request read again."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self._channels: list[Channel] | None = None
+        self._span: tuple[datetime, datetime] | None = None
+        self._posts: tuple[list[LivePost], bool | None] = ([], None)
+
+    def channels(self) -> list[Channel]:
+        if self._channels is None:
+            self._channels = list(self.client.list_channels())
+        return self._channels
+
+    def prefetch(self, spans: list[tuple[datetime, datetime]]) -> None:
+        """Read the union of several plans' windows in one go."""
+        if spans:
+            self.posts(min(s for s, _ in spans), max(e for _, e in spans))
+
+    def posts(self, start: datetime, end: datetime) -> tuple[list[LivePost], bool | None]:
+        if self._span is not None and self._span[0] <= start and end <= self._span[1]:
+            inside = [lv for lv in self._posts[0] if start <= lv.at <= end]
+            # As fetch_posts says it for that window: from the posts in it.
+            return inside, all(lv.settings is not None for lv in inside) if inside else None
+        self._posts = fetch_posts(self.client, start, end)
+        self._span = (start, end)
+        return self._posts
+
+    def forget(self) -> None:
+        self._span, self._posts = None, ([], None)

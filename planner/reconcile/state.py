@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +44,8 @@ from planner.reconcile.records import Record
 from planner.schema import schema_errors
 
 VERSION = 2
+
+log = logging.getLogger(__name__)
 
 
 def state_path_for(plan_path: str | os.PathLike) -> Path:
@@ -67,12 +71,18 @@ class Owned:
     state: str = "QUEUE"  # last seen Postiz state
     release_url: str | None = None
     fingerprint: str | None = None  # the marker's fingerprint when we last applied (ownership.py)
+    # When this state file recorded `applied` (wall clock; `cliper-sched state list`).
+    # None for entries written before it existed, and for `import`ed ones.
+    applied_at: datetime | None = None
 
     def signed_body(self, address: str) -> dict:
         """What the signature covers: everything but what the listing refreshes."""
-        return {"address": address, "post_id": self.post_id, "channel_id": self.channel_id,
+        body = {"address": address, "post_id": self.post_id, "channel_id": self.channel_id,
                 "provider": self.provider, "applied": self.applied.as_dict(),
                 "caption_digest": self.caption_digest, "fingerprint": self.fingerprint}
+        if self.applied_at is not None:  # absent from older entries: their signatures still verify
+            body["applied_at"] = normalize.iso_z(self.applied_at)
+        return body
 
     def as_dict(self) -> dict:
         data = {
@@ -87,6 +97,8 @@ class Owned:
         }
         if self.release_url:
             data["release_url"] = self.release_url
+        if self.applied_at is not None:
+            data["applied_at"] = normalize.iso_z(self.applied_at)
         return data
 
     @classmethod
@@ -109,6 +121,7 @@ class Owned:
             state=data.get("state", "QUEUE"),
             release_url=data.get("release_url"),
             fingerprint=data.get("fingerprint"),
+            applied_at=normalize.instant(data["applied_at"]) if data.get("applied_at") else None,
         )
 
 
@@ -134,10 +147,24 @@ class State:
     # -- changes -------------------------------------------------------------------
 
     def own(self, address: str, owned: Owned) -> None:
+        """Record `owned`; stamped with the time when what was applied is new (a refresh of
+        the same record, e.g. the post got published, keeps the earlier time)."""
+        if owned.applied_at is None:
+            before = self.posts.get(address)
+            same = (before is not None and before.post_id == owned.post_id and before.applied == owned.applied
+                    and before.fingerprint == owned.fingerprint)
+            # Whole milliseconds: what the file holds, so a reloaded entry compares equal.
+            now = normalize.instant(normalize.iso_z(datetime.now(UTC)))
+            owned = replace(owned, applied_at=before.applied_at if same and before else now)
         self.posts[address] = owned
 
     def forget(self, address: str) -> None:
         self.posts.pop(address, None)
+
+    def rename(self, old: str, new: str, owned: Owned) -> None:
+        """`state mv`: the same post under a new address (its times kept, re-signed on save)."""
+        self.posts.pop(old, None)
+        self.posts[new] = owned
 
     def record_media(self, sha256: str, media_id: str, path: str) -> None:
         self.media[sha256] = {"id": media_id, "path": path}
@@ -302,26 +329,51 @@ def lock_path_for(plan_id: str) -> Path:
 
 
 class Lock:
-    """Exclusive lock on one plan (by id); a second holder fails fast."""
+    """Exclusive lock on one plan (by id). A second holder fails at once, or with
+    `timeout` seconds (`--lock-timeout`) waits that long for the first to finish."""
 
-    def __init__(self, state_path: Path, plan_id: str):
+    def __init__(self, state_path: Path, plan_id: str, *, timeout: float = 0.0):
         self.state_path = Path(state_path)
         self.path = lock_path_for(plan_id)
+        self.timeout = max(0.0, timeout)
         self._lock = filelock.FileLock(str(self.path), timeout=0)
 
     def __enter__(self) -> Lock:
         try:
-            self._lock.acquire()
+            self._lock.acquire(timeout=0)
         except filelock.Timeout:
-            raise UserError(
-                "another cliper-sched run is applying this plan right now",
-                file=str(self.state_path),
-                hint=f"wait for it to finish (the lock {self.path} is released as soon as that process ends)",
-            ) from None
+            self._wait()
         # A run killed mid-write (kill -9, power loss) can leave the temp file of an
         # atomic write beside the plan; under the lock nobody else is writing it.
         remove_stale_temps(self.state_path)
         return self
 
+    def _wait(self) -> None:
+        where = f"the lock {self.path} is released as soon as that process ends"
+        if self.timeout <= 0:
+            raise UserError("another cliper-sched run is applying this plan right now",
+                            file=str(self.state_path),
+                            hint=f"wait for it to finish ({where}), or pass --lock-timeout 5m to wait for it")
+        log.warning("another cliper-sched run is applying this plan: waiting up to %s for it to finish",
+                    _seconds_text(self.timeout))
+        started = time.monotonic()
+        try:
+            self._lock.acquire(timeout=self.timeout, poll_interval=0.1)
+        except filelock.Timeout:
+            waited = _seconds_text(time.monotonic() - started)
+            raise UserError(f"another cliper-sched run is still applying this plan after waiting {waited} "
+                            "(--lock-timeout)", file=str(self.state_path),
+                            hint=f"{where}; give it longer with --lock-timeout, or find that run") from None
+        log.info("lock acquired after %s", _seconds_text(time.monotonic() - started))
+
     def __exit__(self, *exc) -> None:
         self._lock.release()
+
+
+def _seconds_text(seconds: float) -> str:
+    """`45s`, `5m`, `1h30m`: how --lock-timeout is written."""
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if n]
+    return "".join(parts) or "0s"

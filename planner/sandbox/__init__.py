@@ -18,6 +18,9 @@ Test controls, outside the public API and without authentication (JSON in, JSON 
                                             releaseId, or ERROR on a disabled or needs-reconnect
                                             channel (also done lazily before every request)
     POST   /_sandbox/posts/<id>/publish     mark one post PUBLISHED now, whatever its date
+    POST   /_sandbox/posts/<id>/fail        {"error"?}: its publish attempt failed: state ERROR,
+                                            the reason stored as Postiz stores it (GET /posts
+                                            never lists it; GET /_sandbox/posts shows it)
     GET    /_sandbox/posts                  every row, deleted and thread replies included
     POST   /_sandbox/posts/<id>/dashboard-edit
                                             {"content"?, "date"?, "settings"?}: what saving in

@@ -62,6 +62,7 @@ CONTROL = Map([
     Rule("/_sandbox/posts/<id>/drag", methods=["POST"], endpoint="drag"),
     Rule("/_sandbox/posts/<id>/duplicate", methods=["POST"], endpoint="duplicate"),
     Rule("/_sandbox/posts/<id>/publish", methods=["POST"], endpoint="publish_one"),
+    Rule("/_sandbox/posts/<id>/fail", methods=["POST"], endpoint="fail"),
     Rule("/_sandbox/channels", methods=["GET", "POST"], endpoint="channels"),
     Rule("/_sandbox/channels/<id>", methods=["PATCH", "POST"], endpoint="channel"),
     Rule("/_sandbox/ratelimit", methods=["GET", "DELETE"], endpoint="ratelimit"),
@@ -328,6 +329,9 @@ class SandboxApp:
 
     def ctl_all_posts(self, request, body):
         return 200, {"posts": [posts.dump_row(r) for r in self.store.all_posts()]}
+
+    def ctl_fail(self, request, body, id):
+        return self._dashboard(posts.fail, id, body, 200)
 
     def ctl_dashboard_edit(self, request, body, id):
         return self._dashboard(posts.dashboard_edit, id, body, 200)

@@ -76,6 +76,11 @@ class Controls:
         """Mark one post (and its thread) PUBLISHED now, whatever its date."""
         return self.call("POST", f"posts/{post_id}/publish")
 
+    def fail_post(self, post_id: str, error: str | dict | None = None) -> dict:
+        """Make one post's publish attempt fail: state ERROR, `error` stored as Postiz stores it
+        (never listed by `GET /posts`, shown by `rows()`); the row."""
+        return self.call("POST", f"posts/{post_id}/fail", {"error": error} if error is not None else {})
+
     def rows(self) -> list[dict]:
         """Every post row, deleted ones and thread replies included."""
         return self.call("GET", "posts")["posts"]

@@ -297,6 +297,19 @@ def publish_group(store: Store, root) -> dict:
     return {"published": [root["id"]]}
 
 
+def fail(store: Store, post_id: str, change: dict) -> dict:
+    """A publish attempt that failed (posts.repository `changeState(id, 'ERROR', err)`,
+    docs/postiz-api.md §16): the root becomes ERROR and the reason is stored in its `error`
+    column, which `GET /posts` never lists (§7.2); `GET /_sandbox/posts` shows it.
+    `change["error"]`: the reason as Postiz stores it (a string, or JSON.stringify of an object)."""
+    _live_post(store, post_id)
+    error = change.get("error", "Unknown error")
+    if not isinstance(error, str):
+        error = json.dumps(error, separators=(",", ":"), ensure_ascii=False)
+    store.update_post(post_id, state="ERROR", error=error)
+    return _dumped(store, post_id)
+
+
 def dashboard_edit(store: Store, post_id: str, change: dict) -> dict:
     """What saving the post in the Postiz editor does (docs/postiz-api.md §17.1, traced in the
     source): the editor loads the stored settings whole and sends them all back, and the server

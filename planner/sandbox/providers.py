@@ -8,9 +8,11 @@ and Postiz's exact strings, since clients match on them.
 from __future__ import annotations
 
 import re
+import sys
+import types
 from collections.abc import Callable
-
-from planner.xtext import weighted_length
+from functools import cache
+from importlib import resources
 
 Check = Callable[[object, str], "str | None"]
 
@@ -291,7 +293,28 @@ def utf16_len(text: str) -> int:
 
 def x_weighted_length(text: str) -> int:
     """twitter-text v3 weighted length (URLs 23, CJK and emoji 2), as Postiz counts X."""
-    return weighted_length(text)
+    return _parse_tweet()(text).weightedLength
+
+
+@cache
+def _parse_tweet():
+    """twitter-text-parser reads its emoji table through pkg_resources (setuptools, which
+    it does not declare and newer Pythons lack): that one call is served by importlib
+    for the import. The tool does the same in planner/xtext.py; the sandbox keeps its
+    own copy, as it shares no code with the tool (tests/test_layers.py)."""
+    if "twitter_text" not in sys.modules and "pkg_resources" not in sys.modules:
+        def resource_string(module: str, name: str) -> bytes:
+            package = module if hasattr(sys.modules[module], "__path__") else module.rpartition(".")[0]
+            return resources.files(package).joinpath(name).read_bytes()
+
+        sys.modules["pkg_resources"] = types.SimpleNamespace(resource_string=resource_string)
+        try:
+            import twitter_text  # noqa: F401
+        finally:
+            del sys.modules["pkg_resources"]
+    from twitter_text import parse_tweet
+
+    return parse_tweet
 
 
 _TAG = re.compile(r"<[^>]*>")

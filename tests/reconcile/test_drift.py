@@ -40,7 +40,7 @@ def test_dashboard_edit_is_reported_and_kept_then_overwrite_restores(sandbox, pl
     diff = run("diff", str(plan), "--detailed-exitcode")
     assert f"! clip-01@x-main {words}: kept" in diff.output
     assert "No changes. Postiz matches the plan." in diff.output  # drift is not a plan change
-    assert diff.exit_code == 0
+    assert diff.exit_code == 2 and "exit 2: drift (dashboard edits)" in diff.error  # but CI must notice it
 
     kept = _apply(plan)
     assert kept.exit_code == 0
@@ -178,7 +178,7 @@ def test_marker_dropped_by_a_dashboard_edit_is_put_back_uncounted(sandbox_main, 
 
     diff = run("diff", str(plan), "--detailed-exitcode")
     assert "Ownership marker missing: 1 post(s); apply writes it" in diff.output
-    assert diff.exit_code == 0  # not a change to the schedule
+    assert diff.exit_code == 2 and "exit 2: drift" in diff.error  # the caption edit; the marker is no change
     hits = sandbox.hits()
     result = _apply(plan)
     assert result.exit_code == 0, result.output
@@ -190,7 +190,7 @@ def test_marker_dropped_by_a_dashboard_edit_is_put_back_uncounted(sandbox_main, 
     # It carries what was applied, not the edit: without the state file, still drift, kept.
     plan.state_path.unlink()
     again = run("diff", str(plan), "--detailed-exitcode")
-    assert "! clip-01@x-main was edited in Postiz: kept" in again.output and again.exit_code == 0
+    assert "! clip-01@x-main was edited in Postiz: kept" in again.output and again.exit_code == 2
     assert post["content"] == "<p>caption fixed in the dashboard</p>"  # kept, as the editor saved it
     assert "ownership marker" not in _apply(plan).output  # done once
 
