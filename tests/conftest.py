@@ -29,7 +29,7 @@ TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 sys.path.insert(0, str(TESTS))  # makes `support.*` importable
 
-from support import processes  # noqa: E402
+from support import cli, processes  # noqa: E402
 from support.cli import install_console_script  # noqa: E402
 
 SHARED = Path(os.environ.get("CLIPER_SHARED_DIR", REPO.parent / "shared"))
@@ -42,6 +42,7 @@ def pytest_configure(config):
     # Orphaned grandchildren (a sandbox started by a shell script, say) are
     # re-parented to this process, so the leftover check below sees them.
     processes.become_subreaper()
+    cli.let_children_see_ctrl_c()
 
 
 def _install_once(tmp_path_factory) -> Path:

@@ -22,7 +22,6 @@ from reliability.figures import record
 from reliability.harness import Box, ForkRunner, base_env
 
 from support.cli import argv as cliper_sched
-from support.cli import ctrl_c_enabled
 from support.cli import run as run_cli
 
 KEY = "csk_LEAKCANARY_7f3e9a2b1c0d"
@@ -205,7 +204,7 @@ def test_plain_http_to_another_host_warns_that_the_key_travels_in_clear(world):
 def test_the_sandbox_command_does_not_print_a_key_it_was_given(tmp_path):
     proc = subprocess.Popen([*cliper_sched(), "sandbox", "--port", "0", "--db",
                              str(tmp_path / "s.db"), "--api-key", KEY, "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_enabled)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         lines = [proc.stdout.readline() for _ in range(3)]
     finally:

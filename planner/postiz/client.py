@@ -42,7 +42,6 @@ from urllib.parse import quote, urlsplit
 import requests
 import requests.auth
 from requests.adapters import HTTPAdapter
-from requests_toolbelt.multipart.encoder import MultipartEncoder
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
@@ -454,6 +453,8 @@ class PostizClient:
             total = self.deadline
             deadline = _Deadline(total + size / UPLOAD_MIN_RATE)
             reviewed = _ReviewedFile(fh, size, p, sha256, lambda: deadline.answer_within(total))
+            from requests_toolbelt.multipart.encoder import MultipartEncoder  # uploads only
+
             encoder = MultipartEncoder({"file": (p.name, reviewed, "application/octet-stream")})
             body = self._request("POST", "/upload", data=encoder, deadline=deadline,
                                  headers={"Content-Type": encoder.content_type}, what=str(p))

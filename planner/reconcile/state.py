@@ -26,8 +26,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import filelock
-
 from planner.errors import UserError, write_failed
 from planner.fsutil import (
     STATE_MAX_BYTES,
@@ -336,12 +334,16 @@ class Lock:
         self.state_path = Path(state_path)
         self.path = lock_path_for(plan_id)
         self.timeout = max(0.0, timeout)
+        # Imported here: filelock costs ~10 ms to import, and only commands that write lock.
+        import filelock
+
+        self._filelock = filelock
         self._lock = filelock.FileLock(str(self.path), timeout=0)
 
     def __enter__(self) -> Lock:
         try:
             self._lock.acquire(timeout=0)
-        except filelock.Timeout:
+        except self._filelock.Timeout:
             self._wait()
         # A run killed mid-write (kill -9, power loss) can leave the temp file of an
         # atomic write beside the plan; under the lock nobody else is writing it.
@@ -359,7 +361,7 @@ class Lock:
         started = time.monotonic()
         try:
             self._lock.acquire(timeout=self.timeout, poll_interval=0.1)
-        except filelock.Timeout:
+        except self._filelock.Timeout:
             waited = _seconds_text(time.monotonic() - started)
             raise UserError(f"another cliper-sched run is still applying this plan after waiting {waited} "
                             "(--lock-timeout)", file=str(self.state_path),

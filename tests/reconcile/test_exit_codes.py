@@ -11,7 +11,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from support.cli import argv as cliper_sched
-from support.cli import ctrl_c_enabled
 from support.reconcile_helpers import run, run_subprocess
 
 
@@ -55,7 +54,7 @@ def test_postiz_unreachable_is_exit_1_with_a_message(env, plan, monkeypatch):
 def test_ctrl_c_while_waiting_is_130_and_a_concurrent_apply_is_locked_out(sandbox_main, plan):
     _spend_budget(sandbox_main, 60)
     first = subprocess.Popen([*cliper_sched(), "apply", str(plan), "--auto-approve", "--wait"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ), preexec_fn=ctrl_c_enabled)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
     try:
         lines = []
         deadline = time.monotonic() + 30

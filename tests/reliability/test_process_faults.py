@@ -17,7 +17,6 @@ from reliability.figures import record
 from reliability.harness import REPO, Box, Project, assert_converged, base_env, duplicates
 
 from support.cli import argv as cliper_sched
-from support.cli import ctrl_c_enabled
 
 KEY = "sandbox-restart-test-key"
 
@@ -31,7 +30,7 @@ def _free_port() -> int:
 def _start_sandbox(db, port: int) -> subprocess.Popen:
     proc = subprocess.Popen([*cliper_sched(), "sandbox", "--port", str(port), "--db", str(db),
                              "--api-key", KEY, "--limit", "100000", "--quiet"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(REPO), preexec_fn=ctrl_c_enabled)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(REPO))
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -50,7 +49,7 @@ def _apply_process(project: Project, name: str = "apply") -> subprocess.Popen:
     out = open(project.root / f"{name}.out", "w+")  # noqa: SIM115 - closed by _finish
     proc = subprocess.Popen([*cliper_sched(), "apply", str(project.plan), "--auto-approve",
                              "--rate-limit", "100000/h"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                            text=True, cwd=str(REPO), preexec_fn=ctrl_c_enabled)
+                            text=True, cwd=str(REPO))
     proc.output_file = out
     return proc
 

@@ -11,7 +11,6 @@ import requests
 
 from planner.sandbox.server import SandboxServer
 from support.cli import argv as cliper_sched
-from support.cli import ctrl_c_enabled
 from support.sandbox import TEST_KEY, PublicApi, SandboxProcess, free_port, running_sandbox
 
 
@@ -121,7 +120,7 @@ def test_cli_prints_url_and_generated_key_once_and_stops_cleanly(tmp_path):
         proc = subprocess.Popen(
             [*cliper_sched(), "sandbox", "--port", str(port), "--db", str(db),
              "--channel", "youtube:yt", "--channel", "x:xx"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_enabled)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             try:
@@ -155,7 +154,7 @@ def test_cli_never_echoes_a_key_given_on_the_command_line(tmp_path):
     proc = subprocess.Popen(
         [*cliper_sched(), "sandbox", "--port", str(port), "--db",
          str(tmp_path / "k.db"), "--api-key", key],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_enabled)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

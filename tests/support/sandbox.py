@@ -26,7 +26,6 @@ import requests
 from planner.sandbox.controls import Controls
 from planner.sandbox.server import SandboxServer
 from support.cli import argv as cliper_sched
-from support.cli import ctrl_c_enabled
 
 TEST_KEY = "0" * 63 + "1"
 
@@ -122,7 +121,7 @@ class SandboxProcess:
             args += ["--channel", channel]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                         env={**os.environ, "NO_COLOR": "1"}, preexec_fn=ctrl_c_enabled)
+                                         env={**os.environ, "NO_COLOR": "1"})
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
