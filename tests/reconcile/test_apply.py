@@ -238,3 +238,18 @@ def test_a_plan_made_from_flags_alone_applies_to_every_provider(sandbox, tmp_pat
     assert "Apply complete! 10 added" in result.output
     assert len(sandbox.posts()) == 10
     assert "No changes. Postiz matches the plan." in run("apply", str(plan_path), "--auto-approve").output
+
+
+def test_a_channel_name_with_a_line_break_keeps_a_readable_state(sandbox_main, plan):
+    # Channel names come from the social account; the state file must read back what it wrote.
+    sandbox_main.controls.add_channel("linkedin", "canal\nfin")
+    for post in plan.doc["posts"]:
+        post["channels"] = ["canal\nfin"]
+    plan.save()
+    first = _apply(plan)
+    assert first.exit_code == 0, first.output + first.error
+    assert "clip-01@canal\nfin" in plan.state()["posts"]
+    again = _apply(plan)
+    assert again.exit_code == 0, again.output + again.error
+    assert "No changes. Postiz matches the plan." in again.output
+    assert len(sandbox_main.posts()) == 3
