@@ -7,6 +7,7 @@ dependencies, its package data, its entry point) gives a working command.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -35,7 +36,7 @@ def fresh_install(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("wheel")
     src = root / "src"
     shutil.copytree(REPO / "planner", src / "planner", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy2(REPO / name, src / name)
     built = _sh(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", root / "dist", src)
     assert built.returncode == 0, built.stderr
@@ -55,6 +56,17 @@ def test_the_wheel_ships_a_working_command(fresh_install, tmp_path):
         assert name in top.stdout
         sub = _sh(command, name, "--help", cwd=tmp_path)
         assert sub.returncode == 0 and f"Usage: cliper-sched {name}" in sub.stdout, sub.stderr
+
+
+def test_the_wheel_carries_its_schemas_compiled(fresh_install, tmp_path):
+    # setup.py compiles each shipped JSON Schema to Python when the wheel is built, so no
+    # command spends ~25 ms per schema doing it; a module counts only if made from the very
+    # schema file the wheel ships (planner/schema.py), else it is compiled at run time.
+    names = ("plan", "rules", "state", "changes")
+    probe = _sh(fresh_install / "python", "-c", "import json; from planner import schema; print(json.dumps("
+                f"[schema.compiled_check(n + '.schema.json').__module__ for n in {names!r}]))", cwd=tmp_path)
+    assert probe.returncode == 0, probe.stderr
+    assert json.loads(probe.stdout) == [f"planner._compiled_schemas.{n}" for n in names]
 
 
 def test_the_wheel_plans_the_bundled_example(fresh_install, tmp_path):

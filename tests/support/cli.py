@@ -39,7 +39,7 @@ def install_console_script(repo: Path, into: Path) -> Path:
     # A copy, so the build never writes build/ or *.egg-info into the checkout.
     shutil.copytree(repo / "planner", src / "planner", symlinks=False,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy2(repo / name, src / name)
     env_dir = into / "venv"
     links = _dependency_files(repo / "pyproject.toml")
