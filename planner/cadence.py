@@ -17,9 +17,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from planner.errors import CliperError
+
+if TYPE_CHECKING:
+    from planner.window import ChannelWindow
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"(\d+)\s*([mhdw])")
@@ -136,6 +140,13 @@ def parse_blackout(entry: str) -> tuple[date, date]:
     return a, b
 
 
+class SlotClaims(Protocol):
+    """Slots held elsewhere (other plans, Postiz: planner.occupancy): `claim` takes the
+    (channel, instant) pairs of one post if they are all free, else says no."""
+
+    def claim(self, times: list[tuple[str, datetime]]) -> bool: ...
+
+
 @dataclass
 class Cadence:
     timezone: ZoneInfo
@@ -150,6 +161,10 @@ class Cadence:
     start_is_floor: bool = False
     # The start as the user wrote it on the wall clock (02:30 even if that day it is 03:30).
     start_wall: datetime | None = None
+    # Posting windows (planner.window), one per channel that has one.
+    windows: list[ChannelWindow] = field(default_factory=list)
+    # Slots other plans hold (plans that know each other); None: this plan alone.
+    occupancy: SlotClaims | None = None
 
     def is_blackout(self, day: date) -> bool:
         return any(a <= day <= b for a, b in self.blackout)
@@ -164,6 +179,8 @@ class Cadence:
         return localize(local + timedelta(hours=1), self.timezone)
 
     def _candidates(self, start: datetime) -> Iterator[datetime]:
+        from planner.window import allowed, next_allowed  # planner.window builds on this module
+
         tz = self.timezone
         if self.interval is not None:
             # Step k from the start, never from the previous slot: a slot moved out of
@@ -178,6 +195,11 @@ class Cadence:
                 moment = (moment.astimezone(UTC) + k * seconds).astimezone(tz)
                 if moment >= limit:
                     return
+                if self.windows and not allowed(moment, self.windows, tz):
+                    # Outside the window: this post moves to the next opening, and the
+                    # interval counts again from there (09:00, 13:00, ... next day 09:00).
+                    start = moment = next_allowed(moment, self.windows, tz)
+                    wall, k = moment.replace(tzinfo=None), 0
                 yield moment
                 k += 1
         first_day = start.astimezone(tz).date()
@@ -187,6 +209,10 @@ class Cadence:
             for clock in sorted(set(self.weekly.get(day.weekday(), []))):
                 moment = localize(datetime.combine(day, clock), tz)
                 # 02:30 in a spring-forward gap becomes 03:30: if 03:30 is a slot too, one post.
+                # Slots outside a window are refused when the rules are read; this only
+                # catches one a DST night pushes out (planner.rules.window_problems).
+                if self.windows and not allowed(moment, self.windows, tz):
+                    continue
                 if moment >= start and moment not in seen:
                     seen.add(moment)
                     yield moment
@@ -222,6 +248,8 @@ class Cadence:
             if any(self.is_blackout(d) for _, d in days):
                 continue
             if self.max_per_day is not None and any(per_day.get(k, 0) >= self.max_per_day for k in days):
+                continue
+            if self.occupancy is not None and not self.occupancy.claim(effective):
                 continue
             for k in days:
                 per_day[k] = per_day.get(k, 0) + 1

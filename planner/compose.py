@@ -16,16 +16,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from planner import planid, trust
+from planner import planid, planproviders, trust
 from planner.cadence import CadenceError, order_clips
-from planner.cliper.locate import find_videos, pick_video
-from planner.cliper.reader import VideoContent, read_video
+from planner.cliper.locate import VideoFolder, find_videos, pick_video
+from planner.cliper.reader import VideoContent, read_video, video_title, youtube_id
 from planner.errors import Problem, UserError
 from planner.fsutil import sha256_file
+from planner.generated import entry_for
 from planner.header import plan_header
+from planner.occupancy import Limits, Occupancy
 from planner.paths import relative_to_plan
+from planner.planchecks import exclude_origin, video_problems
 from planner.providers import PROVIDERS, effective_settings, missing_settings
-from planner.rules import ChannelRule, Rules, check_rules, load_rules, make_cadence
+from planner.rules import ChannelRule, Rules, check_rules, load_rules, make_cadence, window_problems
 from planner.templates import render_template, template_values
 from planner.validate import caption_warnings
 
@@ -50,44 +53,72 @@ class PlanRequest:
     caption_template: str | None = None
     name: str | None = None
     output: str | None = None
+    window: str | None = None
+    exclude_clips: tuple[int, ...] = ()
+    providers: tuple[str, ...] = ()  # --provider CHANNEL=PROVIDER, as typed
+    # --providers-from-postiz: Postiz's channels as (id, name, provider); None: not asked
+    postiz_channels: tuple[tuple[str, str, str], ...] | None = None
+    avoid: tuple[str, ...] = ()  # --avoid GLOB, as typed
+    no_avoid: bool = False
+    avoid_live: bool = False
 
     def typed_options(self, video_id: str) -> dict:
         """Each option as the header's command line repeats it, in that order (None: left out)."""
         return {
             "--video": video_id if self.video else None, "--rules": self.rules_file,
-            "--start": self.start, "--interval": self.interval, "--channels": self.channels,
+            "--start": self.start, "--interval": self.interval, "--window": self.window,
+            "--channels": self.channels,
             "--timezone": self.timezone, "--order": self.order, "--max-per-day": self.max_per_day,
+            "--exclude-clip": list(self.exclude_clips) or None,
             "--include-uncaptioned": self.include_uncaptioned,
-            "--caption-template": self.caption_template, "--name": self.name, "-o": self.output,
+            "--caption-template": self.caption_template, "--name": self.name,
+            "--provider": list(self.providers) or None,
+            "--providers-from-postiz": self.postiz_channels is not None or None,
+            "--avoid": list(self.avoid) or None, "--no-avoid": self.no_avoid, "--avoid-live": self.avoid_live,
+            "-o": self.output,
         }
 
 
 def plan_from_workspace(request: PlanRequest, *, now: datetime, plan_file: Path | None,
-                        warn: Warn) -> tuple[dict, str]:
+                        warn: Warn, occupancy: Occupancy | None = None) -> tuple[dict, str]:
     """(plan document, header) for `request`. `plan_file`: where the plan will be
     written (-o FILE, or the file stdout goes to), None when unknown (a pipe)."""
-    rules = _rules(request, warn)
+    rules = rules_for(request, warn)
     source = pick_video(find_videos(Path(request.workspace)), request.video)
     if request.video is not None and request.video != source.video_id:
         warn(f"--video {shlex.quote(request.video)}: planning {source.video_id!r}")
-    content = read_video(source)
+    return plan_video(request, rules, source, now=now, plan_file=plan_file, warn=warn, occupancy=occupancy)
+
+
+# Said after every problem of a video that stops its plan.
+NOTHING_WRITTEN = Problem("nothing was written", hint="fix the problems above and run plan again")
+
+
+def plan_video(request: PlanRequest, rules: Rules, source: VideoFolder, *, now: datetime,
+               plan_file: Path | None, warn: Warn, occupancy: Occupancy | None = None) -> tuple[dict, str]:
+    """(plan document, header) for one video folder with checked `rules`. A UserError
+    lists every problem of the video that stops its plan at once. `occupancy`: the
+    slots other plans hold (planner.occupancy), left free."""
+    content = read_video(source, rules.exclude or ())
     for problem in content.problems:
         if problem.severity != "error":
             warn(problem.render())
-    if content.errors:
-        raise UserError(problems=content.errors + [Problem(
-            "nothing was written", hint="fix the problems above and run plan again")])
+    problems = content.errors + video_problems(content, rules, request)
+    if problems:
+        raise UserError(problems=problems + [NOTHING_WRITTEN])
+    for cid in content.excluded:
+        warn(f"{source.folder}: clip {cid} left out ({exclude_origin(rules, cid, request)})")
     name = request.name or source.video_id
     clips = _schedulable_clips(content, rules, name, warn)
     document = build_document(
         clips, rules=rules, now=now, name=name,
         # Relative to where the plan lands, so the plan finds its media from its own folder.
         workspace=relative_to_plan(source.workspace, plan_file), video_id=source.video_id,
-        video_title=content.title,
+        video_title=content.title, youtube_id=youtube_id(source.video_id),
         media_path=lambda c: c.video.relative_to(source.workspace).as_posix(),
         sha256=lambda c: sha256_file(c.video),
         # A past --start is a typo; a past start in a committed rules file is a floor.
-        strict_start=request.start is not None,
+        strict_start=request.start is not None, occupancy=occupancy,
     )
     _warn_unready_posts(document, rules, warn)
     if plan_file is not None:
@@ -116,16 +147,23 @@ def _warn_untrusted_workspace(plan_file: Path, workspace: Path, warn: Warn) -> N
              f"(or pass --workspace {where} each time)")
 
 
-def _rules(request: PlanRequest, warn: Warn) -> Rules:
+def rules_for(request: PlanRequest, warn: Warn) -> Rules:
     """The rules file, if any, with the flags over it; both checked."""
     flags = Rules(timezone=request.timezone, start=request.start, interval=request.interval,
                   order=request.order, max_per_day=request.max_per_day,
                   include_uncaptioned=request.include_uncaptioned,
-                  caption_template=request.caption_template, channels=_channel_flags(request.channels))
+                  caption_template=request.caption_template, channels=_channel_flags(request.channels),
+                  window=request.window, exclude=list(request.exclude_clips) or None)
     problems = check_rules(flags)
     if problems:
         raise UserError(problems=problems)
     rules = load_rules(request.rules_file).overlay(flags) if request.rules_file else Rules().overlay(flags)
+    problems = window_problems(rules)  # the file's slots against a --window, too
+    if problems:
+        raise UserError(problems=problems)
+    postiz = None if request.postiz_channels is None else \
+        planproviders.from_postiz(rules.channels or {}, request.postiz_channels)
+    rules = planproviders.apply(rules, planproviders.parse_flags(request.providers), postiz, warn)
     if rules.timezone is None:
         warn("no time zone given (--timezone or `timezone:` in the rules file): the schedule is in UTC")
     return rules
@@ -154,7 +192,8 @@ def _schedulable_clips(content: VideoContent, rules: Rules, plan_name: str, warn
             if not rules.caption_template:
                 raise UserError("--include-uncaptioned needs --caption-template",
                                 hint="e.g. --caption-template 'Clip {clip} de {video_title} #clips'")
-            values = template_values("", clip.id, key_for(clip.id), content.title, content.source.video_id, plan_name)
+            values = template_values("", clip.id, key_for(clip.id), content.title, content.source.video_id, plan_name,
+                                     youtube_id(content.source.video_id))
             clip = replace(clip, caption=render_template(rules.caption_template, values))
             warn(f"{folder}: clip {clip.id} has no caption: using the caption template")
             clips.append(clip)
@@ -176,7 +215,8 @@ def key_for(clip_id: int) -> str:
 
 
 def build_document(clips: list, *, rules: Rules, now: datetime, name: str, workspace: str,
-                   video_id: str, video_title: str, media_path, sha256, strict_start: bool = True) -> dict:
+                   video_id: str, video_title: str, media_path, sha256, strict_start: bool = True,
+                   youtube_id: str | None = None, occupancy: Occupancy | None = None) -> dict:
     """The plan document for `clips` (each with .id, .caption, .metadata, .video):
     ordered by the rules, one post time each, templates rendered per channel.
 
@@ -190,6 +230,8 @@ def build_document(clips: list, *, rules: Rules, now: datetime, name: str, works
                         "or a `channels:` section in the rules file",
                         hint="`cliper-sched channels` lists the channel names Postiz knows")
     cadence = make_cadence(rules, channels, strict_start=strict_start)
+    if occupancy is not None:  # other plans' posts take their slots, and count in the limits
+        cadence.occupancy = occupancy.for_plan(Limits(cadence.timezone, cadence.max_per_day, cadence.interval))
     ordered = order_clips(clips, rules.order or "cliper")
     try:
         slots = cadence.slots(len(ordered), channels, now)
@@ -206,7 +248,7 @@ def build_document(clips: list, *, rules: Rules, now: datetime, name: str, works
             "at": at.isoformat(),
             "channels": list(channels),
         }
-        values = template_values(clip.caption, clip.id, key, video_title, video_id, name)
+        values = template_values(clip.caption, clip.id, key, video_title, video_id, name, youtube_id)
         overrides = _rendered_overrides(channel_rules, clip.caption, values)
         if overrides:
             post["overrides"] = overrides
@@ -217,12 +259,35 @@ def build_document(clips: list, *, rules: Rules, now: datetime, name: str, works
         "timezone": rules.timezone or "UTC",
         "source": {"workspace": workspace, "video": video_id},
     }
+    limits = _cadence_section(rules)
+    if limits:
+        document["cadence"] = limits
     config = _channels_section(channel_rules)
     if config:
         document["channels"] = config
     document["posts"] = posts
     document["id"] = planid.for_document(document)
+    # What each post was made from: the base `plan --update` merges with (planner.generated).
+    document["generated"] = {p["key"]: entry_for(p, datetime.fromisoformat(p["at"])) for p in posts}
     return document
+
+
+def _cadence_section(rules: Rules) -> dict:
+    """The plan's `cadence:`: the limits it keeps to, so plans made later beside it and
+    `validate` know them. The interval of an interval cadence is its minimum gap."""
+    section: dict = {}
+    if rules.max_per_day is not None:
+        section["max_per_day"] = rules.max_per_day
+    if rules.interval is not None:
+        section["min_gap"] = rules.interval
+    return section
+
+
+def overrides_for(rules: Rules, key: str, clip_id: int | None, caption: str, *, video_id: str, name: str) -> dict:
+    """One post's `overrides:` as the rules' templates render them from `caption`
+    (`plan --update`: from a hand-edited caption too)."""
+    values = template_values(caption, clip_id or 0, key, video_title(video_id), video_id, name, youtube_id(video_id))
+    return _rendered_overrides(rules.channels or {}, caption, values)
 
 
 def _channels_section(channel_rules: dict[str, ChannelRule]) -> dict:

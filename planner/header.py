@@ -53,6 +53,9 @@ def _command_line(workspace: str, options: dict, shown: dict) -> str:
             continue
         if value is True:
             parts.append(flag)
+        elif isinstance(value, list):  # a repeatable option: once per value
+            for item in value:
+                parts += [flag, shlex.quote(str(item))]
         else:
             parts += [flag, shown[value] if flag in PATH_FLAGS else shlex.quote(str(value))]
     return " ".join(parts)

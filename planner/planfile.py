@@ -35,9 +35,10 @@ import yaml
 from planner.cadence import CadenceError, Duration, load_zone, localize, parse_duration
 from planner.errors import Problem, UserError
 from planner.fsutil import PLAN_MAX_BYTES
-from planner.schema import read_document
+from planner.generated import Entry
+from planner.schema import read_document, schema_problems
 from planner.textsafe import printable, yaml_escaped
-from planner.yamldoc import Document, no_cycle_collection, render_path
+from planner.yamldoc import Document, no_cycle_collection, parse_yaml, render_path
 
 PLAN_VERSION = 1
 WORKSPACE_ENV = "CLIPER_WORKSPACE"
@@ -54,6 +55,7 @@ class Override:
     caption: str | None = None
     at: datetime | None = None
     settings: dict = field(default_factory=dict)
+    status: str | None = None  # "schedule" | "draft" on this channel only
 
 
 @dataclass
@@ -61,6 +63,15 @@ class ChannelConfig:
     provider: str | None = None
     offset: Duration | None = None
     settings: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CadenceLimits:
+    """The plan's `cadence:` limits, per channel: what `plan` kept to, and what `plan`
+    (planning another episode beside it) and `validate` check every plan's posts against."""
+
+    max_per_day: int | None = None
+    min_gap: Duration | None = None
 
 
 @dataclass
@@ -74,6 +85,7 @@ class PlanPost:
     overrides: dict[str, Override]
     index: int  # position in posts[]
     line: int | None  # YAML line of this entry
+    status: str | None = None  # "schedule" | "draft"; None: the plan's `status`
 
 
 class Target(NamedTuple):
@@ -105,6 +117,19 @@ class Plan:
     workspace_named_by: str = "plan"
     # Its identity in Postiz (planner/planid.py); None in a plan made before ids existed.
     id: str | None = None
+    # Every post's status unless the post gives its own: "schedule" (published at its
+    # time) or "draft" (a Postiz draft: in the calendar, never published).
+    status: str = "schedule"
+    # `cadence:` (max_per_day, min_gap); empty in a plan made without them or before they were recorded.
+    cadence: CadenceLimits = field(default_factory=CadenceLimits)
+    # What `plan` wrote for each post key, as digests (planner.generated): the base of
+    # `plan --update`. Empty in a plan made before bases existed.
+    generated: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def status_of(self, post: PlanPost, ref: str | None = None) -> str:
+        """overrides.<ref>.status, else the post's `status`, else the plan's."""
+        override = post.overrides.get(ref) if ref is not None else None
+        return (override.status if override is not None else None) or post.status or self.status
 
     @property
     def base(self) -> Path:
@@ -162,6 +187,20 @@ def read_plan(path: str | os.PathLike, *, workspace: str | os.PathLike | None = 
     return _build_plan(path, str(path), doc, workspace)
 
 
+def read_plan_text(path: Path, text: str) -> tuple[Plan | None, list[Problem]]:
+    """Like `read_plan`, for text about to be written to `path` (checked before it is)."""
+    file = str(path)
+    doc, problems = parse_yaml(text, file)
+    if doc is None or problems:
+        return None, problems
+    if not isinstance(doc.data, dict):
+        return None, [Problem("a plan file must be a set of fields", file=file, line=1)]
+    problems = schema_problems(doc, "plan.schema.json", file)
+    if problems:
+        return None, problems
+    return _build_plan(path, file, doc, None)
+
+
 def load_plan(path: str | os.PathLike, *, workspace: str | os.PathLike | None = None) -> Plan:
     plan, problems = read_plan(path, workspace=workspace)
     errors = [p for p in problems if p.severity == "error"]
@@ -210,6 +249,8 @@ def _build_plan(path: Path, file: str, doc: Document, workspace) -> tuple[Plan |
                 problem(("channels", ref, "offset"), str(exc))
         channels[ref] = ChannelConfig(cfg.get("provider"), offset, dict(cfg.get("settings") or {}))
 
+    cadence = _cadence_limits(data.get("cadence") or {}, problem)
+
     posts: list[PlanPost] = []
     seen_keys: dict[str, int] = {}
     for i, raw in enumerate(data["posts"]):
@@ -237,7 +278,7 @@ def _build_plan(path: Path, file: str, doc: Document, workspace) -> tuple[Plan |
                     ov_at = parse_at(ov["at"], tz)
                 except CadenceError as exc:
                     problem(here + ("overrides", ref, "at"), str(exc))
-            overrides[ref] = Override(ov.get("caption"), ov_at, dict(ov.get("settings") or {}))
+            overrides[ref] = Override(ov.get("caption"), ov_at, dict(ov.get("settings") or {}), ov.get("status"))
         media = None
         if raw.get("media") is not None:
             media = Media(raw["media"]["path"], raw["media"]["sha256"])
@@ -248,13 +289,25 @@ def _build_plan(path: Path, file: str, doc: Document, workspace) -> tuple[Plan |
                 problem(here + ("media", "path"), "the path leaves the workspace ('..')",
                         hint="media must live inside source.workspace, e.g. output/<video>/7.mp4")
         posts.append(PlanPost(key, raw.get("clip"), media, raw["caption"], at, list(raw["channels"]),
-                              overrides, i, doc.line(here)))
+                              overrides, i, doc.line(here), raw.get("status")))
     if problems:
         return None, problems
     source = dict(data.get("source") or {})
     ws = resolve_workspace(path, source.get("workspace"), workspace)
     named_by = "user" if workspace is not None or os.environ.get(WORKSPACE_ENV) else "plan"
-    return Plan(path, data["name"], tz, posts, channels, ws, source, doc, named_by, data.get("id")), []
+    return Plan(path, data["name"], tz, posts, channels, ws, source, doc, named_by, data.get("id"),
+                status=data.get("status") or "schedule", cadence=cadence,
+                generated=dict(data.get("generated") or {})), []
+
+
+def _cadence_limits(raw: dict, problem) -> CadenceLimits:
+    gap = None
+    if raw.get("min_gap") is not None:
+        try:
+            gap = parse_duration(raw["min_gap"])
+        except CadenceError as exc:
+            problem(("cadence", "min_gap"), str(exc), hint="e.g. min_gap: 4h (no sign: a gap is never negative)")
+    return CadenceLimits(raw.get("max_per_day"), None if gap is None or gap.is_zero else gap)
 
 
 # --- writing -----------------------------------------------------------------
@@ -305,7 +358,18 @@ _Dumper.add_representer(str, _str)
 _Dumper.add_representer(list, _list)
 _Dumper.add_representer(dict, _dict)
 
-TOP_ORDER = ("version", "id", "name", "timezone", "source", "channels", "posts")
+
+def _entry(dumper: yaml.SafeDumper, value: Entry):
+    # One line per post, digests quoted alike (a bare `1e50...` would read as a number).
+    node = dumper.represent_mapping("tag:yaml.org,2002:map", value.items(), flow_style=True)
+    for _key, scalar in node.value:
+        scalar.style = '"'
+    return node
+
+
+_Dumper.add_representer(Entry, _entry)
+
+TOP_ORDER = ("version", "id", "name", "timezone", "status", "cadence", "source", "channels", "posts", "generated")
 
 
 def dump_plan(document: dict, header: str) -> str:
@@ -323,6 +387,14 @@ def dump_plan(document: dict, header: str) -> str:
     # A blank line between posts keeps diffs and reviews readable.
     head, sep, rest = body.partition("\n- key:")
     body = head + sep + rest.replace("\n- key:", "\n\n- key:")
+    body = body.replace("\ngenerated:\n", "\n\ngenerated:\n", 1)  # the base stands apart from the posts
     # The header quotes folder names from the workspace: never a control character in it.
     comment = "".join(f"# {printable(line)}".rstrip() + "\n" for line in header.splitlines())
     return comment + body
+
+
+def dump_generated(record: dict) -> str:
+    """The `generated:` section alone (key -> planner.generated.Entry), as `dump_plan` writes it."""
+    with no_cycle_collection():
+        return yaml.dump({"generated": record}, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                         width=1 << 30, default_flow_style=False)

@@ -234,3 +234,35 @@ def media_problem(path: Path, size: int) -> tuple[str, str] | None:
         return (f"{path.name} is {size / (1 << 20):.1f} MB: over Postiz's 10 MB upload limit for images",
                 "save the image smaller")
     return None
+
+
+# Who reads a post's media from its upload `path` URL at publish time (docs/postiz-api.md §6.5,
+# from Postiz's libraries/nestjs-libraries/src/integrations/social/*.provider.ts, alike at v2.23.0
+# and main): NETWORK = Postiz hands the URL to the network, which fetches it from the internet
+# (so it must be public https); POSTIZ = Postiz's own backend reads the URL and uploads the bytes.
+NETWORK, POSTIZ = "network", "postiz"
+MEDIA_READER: dict[str, tuple[str, str]] = {  # identifier -> (who reads images, who reads videos)
+    "instagram": (NETWORK, NETWORK),
+    "instagram-standalone": (NETWORK, NETWORK),
+    "facebook": (NETWORK, NETWORK),
+    "threads": (NETWORK, NETWORK),
+    "tiktok": (NETWORK, POSTIZ),  # photos PULL_FROM_URL, videos FILE_UPLOAD
+    "tiktok-business": (NETWORK, NETWORK),  # main only; PULL_FROM_URL for both
+    "pinterest": (NETWORK, POSTIZ),
+    "gmb": (NETWORK, NETWORK),
+    "youtube": (POSTIZ, POSTIZ),
+    "x": (POSTIZ, POSTIZ),
+    "linkedin": (POSTIZ, POSTIZ),
+    "linkedin-page": (POSTIZ, POSTIZ),
+}
+
+
+def is_video_path(path: str) -> bool:
+    """As Postiz decides it: a media path holding `mp4` is a video (docs/postiz-api.md §6.4)."""
+    return "mp4" in path.lower()
+
+
+def media_reader(identifier: str | None, video: bool) -> str | None:
+    """NETWORK, POSTIZ, or None when this module does not know the provider."""
+    readers = MEDIA_READER.get(identifier or "")
+    return None if readers is None else readers[1 if video else 0]

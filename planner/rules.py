@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
 from pathlib import Path
 
 from planner.cadence import (
     WEEKDAYS,
     Cadence,
     CadenceError,
+    Duration,
     load_zone,
     parse_blackout,
     parse_clock,
@@ -30,6 +32,7 @@ from planner.fsutil import RULES_MAX_BYTES
 from planner.providers import PROVIDERS, effective_settings, settings_problems
 from planner.schema import read_document
 from planner.templates import template_problems
+from planner.window import ChannelWindow, parse_window
 
 
 @dataclass
@@ -41,6 +44,7 @@ class ChannelRule:
     settings: dict = field(default_factory=dict)
     caption_template: str | None = None
     settings_templates: dict = field(default_factory=dict)
+    window: str | None = None  # this channel's posting hours, e.g. '09:00-21:00' (planner.window)
 
 
 @dataclass
@@ -57,15 +61,21 @@ class Rules:
     include_uncaptioned: bool | None = None
     caption_template: str | None = None
     channels: dict[str, ChannelRule] | None = None
+    window: str | None = None  # posting hours of every channel without its own
+    exclude: list[int] | None = None  # clip ids left out (damaged clips)
     source: str | None = None  # file the rules came from, for messages
+    # line of a path in the rules file (for messages about the rules as overlaid)
+    line_of: Callable[..., int | None] | None = field(default=None, repr=False, compare=False)
 
     def overlay(self, flags: Rules) -> Rules:
         """These rules with every value the flags give replacing the file's."""
         out = replace(self)
         for f in fields(Rules):
             value = getattr(flags, f.name)
-            if value is not None and f.name not in ("channels", "source"):
+            if value is not None and f.name not in ("channels", "source", "line_of"):
                 setattr(out, f.name, value)
+        if flags.exclude is not None:  # both say "leave this clip out": both count
+            out.exclude = sorted(set(self.exclude or []) | set(flags.exclude))
         if flags.interval is not None:
             out.slots = None  # an --interval on the command line replaces weekly slots
         if flags.channels is not None:
@@ -90,6 +100,7 @@ def load_rules(path: str | os.PathLike) -> Rules:
         slots=data.get("slots"), max_per_day=data.get("max_per_day"), blackout=data.get("blackout"),
         order=data.get("order"), include_uncaptioned=data.get("include_uncaptioned"),
         caption_template=data.get("caption_template"), channels=channels, source=str(path),
+        window=data.get("window"), exclude=data.get("exclude"), line_of=lambda *p: doc.line(p),
     )
     problems = check_rules(rules, lambda *p: doc.line(p))
     if problems:
@@ -109,6 +120,7 @@ def check_rules(rules: Rules, line_of=lambda *p: None) -> list[Problem]:
     checks: list[tuple[str, str | None, Callable[[str], object]]] = [
         ("timezone", rules.timezone, load_zone),
         ("interval", rules.interval, parse_duration),
+        ("window", rules.window, parse_window),
     ]
     for name, value, parse in checks:
         if value is not None:
@@ -138,6 +150,11 @@ def check_rules(rules: Rules, line_of=lambda *p: None) -> list[Problem]:
                 parse_duration(ch.offset, allow_negative=True)
             except CadenceError as exc:
                 bad(("channels", ref, "offset"), str(exc))
+        if ch.window is not None:
+            try:
+                parse_window(ch.window)
+            except CadenceError as exc:
+                bad(("channels", ref, "window"), str(exc))
         if ch.caption_template is not None:
             for msg, hint in template_problems(ch.caption_template):
                 bad(("channels", ref, "caption_template"), msg, hint)
@@ -151,6 +168,41 @@ def check_rules(rules: Rules, line_of=lambda *p: None) -> list[Problem]:
             for name, msg in settings_problems(ch.provider, given):
                 if name in ch.settings:
                     bad(("channels", ref, "settings", name), msg.removeprefix(f"{name}: "))
+    return problems
+
+
+def channel_windows(rules: Rules, channels: list[str]) -> list[ChannelWindow]:
+    """Each channel's window (its own, else the global one) with its offset; checked rules."""
+    out = []
+    for ref in channels:
+        rule = (rules.channels or {}).get(ref) or ChannelRule()
+        text = rule.window or rules.window
+        if text:
+            offset = parse_duration(rule.offset, allow_negative=True) if rule.offset else Duration()
+            out.append(ChannelWindow(ref, parse_window(text), offset, rule.offset or ""))
+    return out
+
+
+def window_problems(rules: Rules) -> list[Problem]:
+    """Weekly slots at which a channel would post outside its window: refused, not
+    silently dropped, so the slots the file lists are the times it posts."""
+    problems = []
+    channels = list(rules.channels or {})
+    windows = channel_windows(rules, channels)
+    for day, times in (rules.slots or {}).items() if rules.interval is None else ():
+        for i, text in enumerate(times):
+            slot = datetime.combine(date(2001, 1, 1), parse_clock(text))  # a day without DST changes
+            for w in windows:
+                posts = (slot + w.offset.as_timedelta()).time()
+                if not w.window.contains(posts):
+                    where = ("slots", day, i)
+                    when = "" if posts == slot.time() else f" (it posts at {posts:%H:%M} with offset {w.offset_text})"
+                    problems.append(Problem(
+                        f"{text} is outside the window {w.window} of {w.channel}{when}",
+                        file=rules.source, path=".".join(map(str, where)),
+                        line=rules.line_of(*where) if rules.line_of else None,
+                        hint="move the slot into the window, widen the window (`window:` or --window), "
+                             "or remove the slot"))
     return problems
 
 
@@ -180,4 +232,5 @@ def make_cadence(rules: Rules, channels: list[str], *, strict_start: bool = True
         blackout=[parse_blackout(b) for b in rules.blackout or []],
         offsets=offsets,
         start_is_floor=not strict_start,
+        windows=channel_windows(rules, channels),
     )

@@ -14,7 +14,7 @@ from planner.providers import HASHTAG, title_from_caption, utf16_length
 # Every {...} is a placeholder: a known name, optionally `:width`. Nothing in it is
 # ever evaluated (no str.format: `{clip.__class__}` would reach into Python objects).
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-TEMPLATE_NAMES = ("caption", "text", "hashtags", "title", "clip", "key", "video_title", "video_id", "name")
+TEMPLATE_NAMES = ("caption", "text", "hashtags", "title", "clip", "key", "video_title", "video_id", "youtube_id", "name")
 
 
 def template_problems(template: str) -> list[tuple[str, str]]:
@@ -43,6 +43,11 @@ def unrendered_placeholders(text: str) -> list[str]:
     return list(dict.fromkeys(m.group(0) for m in UNRENDERED.finditer(text)))
 
 
+def uses(template: str, name: str) -> bool:
+    """Whether `template` has a `{name}` or `{name:width}` placeholder."""
+    return any(m.group(1).partition(":")[0] == name for m in PLACEHOLDER.finditer(template))
+
+
 def render_template(template: str, values: dict[str, str]) -> str:
     """`{name}` replaced by its value; `{name:80}` cut at a word to 80 characters.
 
@@ -57,8 +62,10 @@ def render_template(template: str, values: dict[str, str]) -> str:
     return PLACEHOLDER.sub(sub, template)
 
 
-def template_values(caption: str, clip_id: int, key: str, video_title: str, video_id: str, name: str) -> dict:
-    """The value of every placeholder for one clip of one plan."""
+def template_values(caption: str, clip_id: int, key: str, video_title: str, video_id: str, name: str,
+                    youtube_id: str | None = None) -> dict:
+    """The value of every placeholder for one clip of one plan. `youtube_id` None: the
+    video folder ends in no YouTube id (the caller refuses templates that use it)."""
     tags = HASHTAG.findall(caption)
     return {
         "caption": caption,
@@ -69,5 +76,6 @@ def template_values(caption: str, clip_id: int, key: str, video_title: str, vide
         "key": key,
         "video_title": video_title,
         "video_id": video_id,
+        "youtube_id": youtube_id or "",
         "name": name,
     }

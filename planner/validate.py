@@ -12,12 +12,13 @@ import difflib
 import os
 import shlex
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
-from planner import trust
+from planner import generated, occupancy, trust
 from planner.errors import Problem
 from planner.fsutil import sha256_file
-from planner.planfile import Plan, read_plan
+from planner.planfile import Plan, Target, read_plan
 from planner.providers import (
     PROVIDERS,
     caption_length,
@@ -56,10 +57,15 @@ def caption_problems(caption: str, provider: str | None) -> list[tuple[str, str 
 
 
 def validate_plan(path: str | os.PathLike, *, workspace=None, now: datetime) -> list[Problem]:
+    return validated(path, workspace=workspace, now=now)[1]
+
+
+def validated(path: str | os.PathLike, *, workspace=None, now: datetime) -> tuple[Plan | None, list[Problem]]:
+    """The plan at `path` (None if it does not load) and its problems: `validate` on one file."""
     plan, problems = read_plan(path, workspace=workspace)
     if plan is None:
-        return problems
-    return problems + check_plan(plan, now=now)
+        return None, problems
+    return plan, problems + check_plan(plan, now=now)
 
 
 def preflight(plan: Plan) -> list[Problem]:
@@ -98,7 +104,46 @@ def check_plan(plan: Plan, *, now: datetime) -> list[Problem]:
             hint="to remove them all on purpose use `cliper-sched destroy`")
     _check_media(plan, add)
     problems += check_targets(plan, {ref: cfg.provider for ref, cfg in plan.channels.items()}, now=now)
+    problems += stale_overrides(plan)
     problems.sort(key=lambda p: (p.line or 0, p.path or ""))
+    return problems
+
+
+def stale_overrides(plan: Plan) -> list[Problem]:
+    """Overrides templates rendered from a caption that was edited since (planner.generated):
+    they still say what the earlier caption said, on their channels only."""
+    problems = []
+    for post in plan.posts:
+        base = plan.generated.get(post.key) or {}
+        if "overrides" not in base or generated.overrides_digest(post.overrides) != base["overrides"]:
+            continue  # no templated overrides, or edited by hand: the user's word
+        if generated.caption_digest(post.caption) == generated.rendered_from(base):
+            continue
+        where = f"posts[{post.index}].overrides"
+        refs = ", ".join(generated.templated(post.overrides))
+        problems.append(Problem(
+            f"the caption was edited after these overrides ({refs}) were rendered from it by the rules' "
+            "templates (caption_template, settings_templates): they still follow the earlier caption",
+            file=str(plan.path), path=where, line=plan.line_of(where), severity="warning",
+            hint=f"`cliper-sched plan --update {plan.path}` renders them from the new caption; or edit them by hand"))
+    return problems
+
+
+def provider_mismatches(plan: Plan, reported: Mapping[str, str | None]) -> list[Problem]:
+    """Each `channels.<ref>.provider` that is not the provider Postiz reports for that channel
+    (ref -> identifier): the name now points at another account (a channel swapped or renamed),
+    and the plan was reviewed, lengths and settings checked, for the provider it records."""
+    problems = []
+    for ref, cfg in plan.channels.items():
+        live = reported.get(ref)
+        if cfg.provider and live and cfg.provider != live:
+            where = f"channels.{ref}.provider"
+            problems.append(Problem(
+                f"the plan records {ref} as provider {cfg.provider}, but Postiz says {ref} is provider {live}",
+                file=str(plan.path), path=where, line=plan.line_of(where),
+                hint=f"if {ref} was replaced on purpose, set `provider: {live}` and run `cliper-sched validate` "
+                     "(lengths and settings differ per provider); else point the plan at the right channel "
+                     "(`cliper-sched channels` lists them)"))
     return problems
 
 
@@ -147,7 +192,7 @@ def check_targets(plan: Plan, providers: Mapping[str, str | None], *, now: datet
             seen_minute[slot] = (post.key, target.address)
         if not checked:
             continue
-        if now is not None and target.at <= now:
+        if now is not None and target.at <= now and plan.status_of(post, ref) != "draft":  # drafts never publish
             on(ref, at_path, f"{target.at.isoformat()} is in the past: Postiz would publish it immediately",
                hint="move it to a future time, or remove the post if it was already published")
         provider = providers.get(ref)
@@ -231,3 +276,124 @@ def _check_media(plan: Plan, add) -> None:
                 "video nobody reviewed",
                 hint="if the new file is intended, put its sha256 in the plan (or re-run plan) and "
                      "apply will upload it", severity="warning")
+
+
+# --- across plans -----------------------------------------------------------------------
+
+
+class _Slot(NamedTuple):
+    """One post on one channel, as the cross-plan checks see it."""
+
+    at: datetime  # UTC
+    plan: Plan
+    target: Target
+    path: str  # where its time is written: posts[i].at or posts[i].overrides.<ref>.at
+
+    @property
+    def place(self) -> str:
+        line = self.plan.line_of(self.path)
+        return f"{self.plan.path}:{line}" if line else str(self.plan.path)
+
+    def named(self) -> str:
+        return f"{self.target.address} ({self.place})"
+
+
+def check_across(plans: list[Plan]) -> list[Problem]:
+    """What only shows with several plans side by side (`validate plans/*.yaml`): two posts
+    of different plans on one channel in the same minute, a day over a plan's
+    `cadence.max_per_day` counting every plan's posts on that channel (one plan alone
+    too), and, as a warning, posts of two plans closer than either's `cadence.min_gap`.
+
+    Channels meet by ref: a channel written as its name in one plan and as its
+    integration id in another is not recognised as one channel offline."""
+    by_channel: dict[str, list[_Slot]] = {}
+    for plan in plans:
+        for target in plan.targets():
+            ov = target.post.overrides.get(target.channel_ref)
+            path = (f"posts[{target.post.index}].overrides.{target.channel_ref}.at" if ov and ov.at
+                    else f"posts[{target.post.index}].at")
+            by_channel.setdefault(target.channel_ref, []).append(
+                _Slot(target.at.astimezone(UTC), plan, target, path))
+    order = {id(plan): i for i, plan in enumerate(plans)}
+    problems: list[Problem] = []
+    for ref, slots in by_channel.items():
+        slots.sort(key=lambda s: s.at)
+        problems += _same_minute_across(ref, slots) + _over_daily_caps(ref, slots, order) \
+            + _too_close_across(ref, slots)
+    return problems
+
+
+def _problem(slot: _Slot, message: str, hint: str, severity: str = "error") -> Problem:
+    return Problem(message, file=str(slot.plan.path), path=slot.path, line=slot.plan.line_of(slot.path),
+                   hint=hint, severity=severity)
+
+
+def _same_minute_across(ref: str, slots: list[_Slot]) -> list[Problem]:
+    problems = []
+    first_at: dict[datetime, dict[int, _Slot]] = {}  # minute -> plan -> its first post there
+    for slot in slots:
+        minute = _minute(slot.at)
+        there = first_at.setdefault(minute, {})
+        others = [s for p, s in there.items() if p != id(slot.plan)]
+        if others:
+            problems.append(_problem(
+                slot, f"{others[0].named()} of another plan is at the same minute on {ref} "
+                f"({minute.astimezone(slot.plan.timezone).isoformat()})",
+                hint="move one of them; `cliper-sched plan -o` keeps a new plan clear of the plans in its folder"))
+        there.setdefault(id(slot.plan), slot)
+    return problems
+
+
+def _over_daily_caps(ref: str, slots: list[_Slot], order: dict[int, int]) -> list[Problem]:
+    """A day on `ref` over the cap of a plan posting that day, said once per set of posts:
+    at the post of the plan given last (the one most likely just made or edited)."""
+    over: dict[tuple, tuple[int, list[_Slot], list[Plan]]] = {}
+    capped = {id(s.plan): s.plan for s in slots if s.plan.cadence.max_per_day}  # plans are not hashable
+    for plan in capped.values():
+        cap, tz = plan.cadence.max_per_day or 0, plan.timezone
+        days: dict[object, list[_Slot]] = {}
+        for slot in slots:
+            days.setdefault(slot.at.astimezone(tz).date(), []).append(slot)
+        for that_day in days.values():
+            if len(that_day) <= cap or not any(s.plan is plan for s in that_day):
+                continue
+            key = tuple((id(s.plan), s.target.address) for s in that_day)
+            known = over.get(key)
+            if known is None or cap < known[0]:  # the strictest cap it breaks, and whose it is
+                over[key] = (cap, that_day, [plan])
+            elif cap == known[0]:
+                known[2].append(plan)
+    problems = []
+    for cap, that_day, plans in over.values():
+        tz = plans[0].timezone
+        day = that_day[0].at.astimezone(tz).date()
+        at = max(that_day, key=lambda s: (order[id(s.plan)], s.at))
+        whose = " and ".join(str(p.path) for p in plans)
+        problems.append(_problem(
+            at, f"{len(that_day)} posts on {ref} on {day} ({tz.key}), over the cadence.max_per_day of "
+            f"{cap} in {whose}: {', '.join(s.named() for s in that_day)}",
+            hint="move posts to other days, or raise cadence.max_per_day in the plan that allows fewer"))
+    return problems
+
+
+def _too_close_across(ref: str, slots: list[_Slot]) -> list[Problem]:
+    problems = []
+    reach = max((occupancy.plan_limits(s.plan).reach for s in slots), default=timedelta(0))
+    for i, slot in enumerate(slots):
+        mine = occupancy.plan_limits(slot.plan)
+        for earlier in reversed(slots[:i]):
+            if slot.at - earlier.at > reach:
+                break
+            theirs = occupancy.plan_limits(earlier.plan)
+            if earlier.plan is slot.plan or _minute(earlier.at) == _minute(slot.at):
+                continue  # one plan's own spacing is its business; the same minute is an error above
+            if mine.too_close(earlier.at, slot.at) or theirs.too_close(earlier.at, slot.at):
+                problems.append(_problem(
+                    slot, f"{earlier.named()} of another plan is closer than cadence.min_gap on {ref}",
+                    hint="move one of them, or lower cadence.min_gap", severity="warning"))
+                break
+    return problems
+
+
+def _minute(at: datetime) -> datetime:
+    return at.replace(second=0, microsecond=0)

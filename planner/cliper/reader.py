@@ -12,6 +12,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +44,7 @@ class VideoContent:
     orphan_captions: list[int]  # captions whose video is missing
     problems: list[Problem]
     missing_declared: list[int]  # generation_metadata.missing_clips, for reporting
+    excluded: list[int] = field(default_factory=list)  # clips asked to be left out that the folder has
 
     @property
     def errors(self) -> list[Problem]:
@@ -53,10 +55,21 @@ class VideoContent:
         return video_title(self.source.video_id)
 
 
+# yt-dlp names a download `<title>_<11-character YouTube id>`; CLIPER's fork D adds
+# `_<8 hex>` when two videos had the same name (samples README, section 2).
+_YOUTUBE_NAME = re.compile(r"^(.*)_([A-Za-z0-9_-]{11})(?:_[0-9a-f]{8})?$")
+
+
 def video_title(video_id: str) -> str:
     """The YouTube title part of `<title>_<11-char id>[_<8 hex>]`, else the id."""
-    m = re.match(r"^(.*)_[A-Za-z0-9_-]{11}(?:_[0-9a-f]{8})?$", video_id)
+    m = _YOUTUBE_NAME.match(video_id)
     return m.group(1) if m and m.group(1).strip() else video_id
+
+
+def youtube_id(video_id: str) -> str | None:
+    """The 11-character YouTube id of `<title>_<id>[_<8 hex>]` (no collision suffix), else None."""
+    m = _YOUTUBE_NAME.match(video_id)
+    return m.group(2) if m and m.group(1).strip() else None
 
 
 def _display(path: Path) -> str:
@@ -82,7 +95,7 @@ def _scan_videos(folder: Path, problems: list[Problem]) -> dict[int, list[Path]]
     return found
 
 
-def _read_copys(path: Path, problems: list[Problem]) -> tuple[dict[int, tuple[str | None, dict]], list[int]] | None:
+def _read_copys(path: Path, problems: list[Problem], exclude: Collection[int] = ()) -> tuple[dict[int, tuple[str | None, dict]], list[int]] | None:
     """clip id -> (caption or None, metadata); None when the file is unusable."""
     shown = _display(path)
     try:
@@ -125,9 +138,13 @@ def _read_copys(path: Path, problems: list[Problem]) -> tuple[dict[int, tuple[st
             problems.append(Problem("entry without a valid 'clip_id' (a whole number from 1)", file=shown, path=where))
             ok = False
             continue
+        if cid in exclude:  # left out on purpose: whatever is wrong with it does not matter
+            captions.setdefault(cid, (None, {}))
+            continue
         if cid in captions:
             problems.append(Problem(f"clip {cid} appears twice", file=shown, path=where,
-                                    hint="keep one entry per clip_id in clips_copys.json"))
+                                    hint=f"keep one entry per clip_id in clips_copys.json, or leave the clip out "
+                                         f"with --exclude-clip {cid}"))
             ok = False
             continue
         caption = entry.get("copy", entry.get("copy_text"))
@@ -157,20 +174,23 @@ def _leads_outside(path: Path, workspace: Path) -> Path | None:
     return None if target == root or target.is_relative_to(root) else target
 
 
-def read_video(source: VideoFolder) -> VideoContent:
+def read_video(source: VideoFolder, exclude: Collection[int] = ()) -> VideoContent:
     """Every clip and caption of one video folder. A workspace may come through a pull
     request: a clip or captions file that is a link out of the workspace (a private
-    video, say) is an error, never read, and so is one that is not a regular file."""
+    video, say) is an error, never read, and so is one that is not a regular file.
+    Clips in `exclude` are left out unread, problems and all (a damaged clip)."""
     problems: list[Problem] = []
     videos = _scan_videos(source.folder, problems)
+    excluded = {cid for cid in videos if cid in exclude}
     clips: list[Clip] = []
-    for cid in sorted(videos):
+    for cid in sorted(set(videos) - excluded):
         paths = videos[cid]
         if len(paths) > 1:
             listed = ", ".join(str(p.relative_to(source.folder)) for p in paths)
             problems.append(Problem(f"clip {cid} has {len(paths)} video files ({listed}); which one to post is ambiguous",
                                     file=_display(source.folder),
-                                    hint="delete or move the files you do not want to post"))
+                                    hint=f"delete or move the files you do not want to post, or leave the clip out "
+                                         f"with --exclude-clip {cid}"))
             continue
         path = paths[0]
         outside = _leads_outside(path, source.workspace)
@@ -178,7 +198,7 @@ def read_video(source: VideoFolder) -> VideoContent:
             problems.append(Problem(f"clip {cid}: the video is a link to a file outside the workspace ({outside})",
                                     file=_display(path),
                                     hint="only files inside the workspace are planned: copy the video in, "
-                                         "or delete the link to leave the clip out"))
+                                         f"or leave the clip out with --exclude-clip {cid}"))
             continue
         try:
             st = path.stat()
@@ -187,7 +207,8 @@ def read_video(source: VideoFolder) -> VideoContent:
             continue
         if not stat.S_ISREG(st.st_mode):
             problems.append(Problem(f"clip {cid}: the video is {file_kind(st.st_mode)}, not a regular file",
-                                    file=_display(path), hint="delete it, or export the clip again with CLIPER"))
+                                    file=_display(path), hint="export the clip again with CLIPER, "
+                                                              f"or leave it out with --exclude-clip {cid}"))
             continue
         size = st.st_size
         bad = mp4_problem(path, size)
@@ -195,7 +216,7 @@ def read_video(source: VideoFolder) -> VideoContent:
             bad = f"the video is {size / (1 << 30):.1f} GB, over Postiz's 1 GB upload limit"
         if bad:
             problems.append(Problem(f"clip {cid}: {bad}", file=_display(path),
-                                    hint="re-export this clip with CLIPER, or delete the file to leave the clip out"))
+                                    hint=f"re-export this clip with CLIPER, or leave it out with --exclude-clip {cid}"))
             continue
         clips.append(Clip(cid, path))
     copys_path = source.folder / COPYS
@@ -207,12 +228,14 @@ def read_video(source: VideoFolder) -> VideoContent:
                                 file=_display(copys_path),
                                 hint="captions are read only from inside the workspace: copy the file in"))
     elif os.path.lexists(copys_path):
-        read = _read_copys(copys_path, problems)
+        read = _read_copys(copys_path, problems, exclude)
         if read is not None:
             captions, declared = read
             by_id = {c.id: c for c in clips}
             for cid, (caption, meta) in captions.items():
-                if cid in by_id:
+                if cid in exclude:
+                    excluded.add(cid)
+                elif cid in by_id:
                     by_id[cid].caption, by_id[cid].metadata = caption, meta
                 elif cid not in videos:
                     orphans.append(cid)
@@ -220,4 +243,5 @@ def read_video(source: VideoFolder) -> VideoContent:
         problems.append(Problem("no captions file (copys/clips_copys.json): every clip is uncaptioned",
                                 file=_display(source.folder), severity="warning",
                                 hint="run CLIPER's caption step, or use --include-uncaptioned --caption-template"))
-    return VideoContent(source, clips, sorted(orphans), problems, declared)
+    declared = [cid for cid in declared if cid not in exclude]
+    return VideoContent(source, clips, sorted(orphans), problems, declared, sorted(excluded))

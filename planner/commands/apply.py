@@ -26,6 +26,7 @@ from planner.commands.progress import LineReporter
 from planner.errors import EXIT_BUDGET, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL
 from planner.reconcile import savedset
 from planner.reconcile.executor import Result
+from planner.reconcile.manager import media_url_notes
 from planner.reconcile.runner import Runner, RunReview
 from planner.term import is_interactive, safe
 from planner.textsafe import json_text
@@ -114,6 +115,10 @@ def command(client, plans, workspace, targets, auto_approve, overwrite_drift, al
                 click.echo(safe(p.label) + ": " + runview.error_text(p), err=True)
         views.apply_summary(result, label, run.has_changes)
         runview.applied_lines(run, result)
+    for review in run.reviews:  # a first upload tells the media URL: said now, not at publish time
+        for note in media_url_notes(review.plan, review.channels, review.state):
+            if note not in review.notes:
+                click.echo(safe(note), err=as_json)
     code = _exit_code(result)
     if code == EXIT_OK and any(n.kind == "unproven" for r in run.reviews for n in r.changes.notes):
         code = EXIT_PARTIAL  # planned posts not created: a post nothing proves is ours holds the slot

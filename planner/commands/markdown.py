@@ -164,6 +164,8 @@ def _create(c, tz: tzinfo | None) -> list[str]:
     out = [_heading("+", c.address, f"create; {_inline(c.reason)}"), "",
            f"- **channel**: {_inline(d.channel.name)} ({_inline(d.channel.provider)})",
            f"- **at**: {_code(when(rec['at'], tz))}"]
+    if "status" in rec:  # a draft: shown in Postiz's calendar, never published
+        out.append(f"- **status**: {_code(rec['status'])} (never published)")
     if rec["media"]:
         out.append(f"- **media**: {_media(rec['media'], d.media_paths)}")
     for key in sorted(rec["settings"]):

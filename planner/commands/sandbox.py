@@ -44,14 +44,17 @@ def _interrupt(signum, frame):
               help="Add a channel (repeatable). Default on a new db: one each of tiktok, youtube, instagram, x, linkedin.")
 @click.option("--compat", type=click.Choice(["main", "v2.23.0"]), default="main", show_default=True,
               help="Behave like current Postiz main or like release v2.23.0.")
+@click.option("--frontend-url", metavar="URL", help="Like Postiz's FRONTEND_URL: the base of uploaded media "
+              "paths (default: this server's address, as the compose default's localhost). Files are served "
+              "here either way; use it to see what apply and doctor say of a public https media URL.")
 @click.option("--quiet", is_flag=True, help="Do not log requests.")
-def command(port, host, db_path, api_key, limit, channels, compat, quiet):
+def command(port, host, db_path, api_key, limit, channels, compat, frontend_url, quiet):
     from planner.sandbox.server import SandboxServer
 
     parsed = [_parse_channel(c) for c in channels] or None
     try:
         server = SandboxServer(db_path, api_key=api_key, limit=limit, channels=parsed, compat=compat,
-                               host=host, port=port, verbose=not quiet)
+                               host=host, port=port, verbose=not quiet, frontend_url=frontend_url)
     except OSError as exc:
         raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                         hint="pick another --port, or stop the process using it") from None

@@ -8,7 +8,7 @@ from planner import clock
 from planner.commands import planargs
 from planner.term import paint
 from planner.textsafe import json_text
-from planner.validate import validate_plan
+from planner.validate import check_across, validated
 
 
 @click.command("validate")
@@ -20,15 +20,22 @@ from planner.validate import validate_plan
 def command(plans, workspace, as_json, now_text):
     """Check plan files offline: schema, media files and checksums, caption
     lengths and required settings per provider, past times, two posts on one
-    channel in the same minute, duplicate keys, '<' or '>' in captions.
+    channel in the same minute, duplicate keys, '<' or '>' in captions; and
+    across every plan given, two posts on one channel in the same minute and days
+    over a plan's cadence.max_per_day (channels matched by the name or id written).
 
     Exit code 0 when there are no errors (warnings allowed), 1 otherwise.
     """
     now = clock.now(now_text)
     plans = [str(p) for p in planargs.expand(plans)]  # files, or folders of plan files
     problems = []
+    loaded = []
     for plan in plans:
-        problems.extend(validate_plan(plan, workspace=workspace, now=now))
+        found, problems_of = validated(plan, workspace=workspace, now=now)
+        problems.extend(problems_of)
+        if found is not None:
+            loaded.append(found)
+    problems.extend(check_across(loaded))  # the plans side by side: shared channels' minutes and days
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity != "error"]
     if as_json:

@@ -26,6 +26,7 @@ DRIFT_WORDS = {
     "moved": "was moved in Postiz",
     "edited": "was edited in Postiz",
     "settings": "had its settings edited in Postiz",
+    "status": "was set to draft or scheduled in Postiz",
     "deleted": "was deleted in Postiz",
     "published": "was published",
 }
@@ -157,6 +158,8 @@ def render(plan: ChangeSet, *, tz: tzinfo | None = None, counted: int | None = N
                      + f"  ({safe(d.channel.name)}, {safe(d.channel.provider)}; {c.reason})")
         rec = d.record.as_dict()
         lines.append(f"      at:       {_when(rec['at'], tz)}")
+        if "status" in rec:  # a draft: shown in Postiz's calendar, never published
+            lines.append(f"      status:   {safe(rec['status'])} (never published)")
         lines.append(_labelled("      content:  ", shown(rec["content"])))
         if rec["media"]:
             lines.append(f"      media:    {_media(rec['media'], d.media_paths, full)}")

@@ -497,11 +497,17 @@ class PostizClient:
         return body if isinstance(body, dict) else {}
 
     def set_status(self, post_id: str, status: str) -> str:
-        """`draft` or `schedule`; returns the new state (DRAFT / QUEUE)."""
+        """`draft` or `schedule`; returns the new state (DRAFT / QUEUE). Not counted, on
+        v2.23.0 and main; group, content and settings kept (docs/postiz-api.md §10.3)."""
         if status not in ("draft", "schedule"):
             raise ValueError("status must be 'draft' or 'schedule'")
-        body = self._request("PUT", f"/posts/{_seg(post_id)}/status", json={"status": status},
-                             what=f"post {post_id}")
+        try:
+            body = self._request("PUT", f"/posts/{_seg(post_id)}/status", json={"status": status},
+                                 what=f"post {post_id}")
+        except ValidationError as exc:
+            if exc.messages == ["Post not found"]:  # this route says so with a 400, not a 404
+                raise NotFound(f"post {post_id}: not found in Postiz (Post not found)", status=400) from None
+            raise
         return self._parse("PUT /posts/:id/status", lambda: str(body["state"]))
 
     def delete_group(self, group: str) -> None:

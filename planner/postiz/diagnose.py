@@ -56,9 +56,9 @@ class Check:
 # Every check doctor can report, in the order it reports them; `transport`
 # appears only when the key would travel in clear text.
 CHECK_NAMES = ("config", "transport", "reachable", "api", "key", "channels", "rate-limit", "clock",
-               "behaviour")
+               "behaviour", "media")
 # The checks that need a working connection, after `key`.
-_CONNECTED = ("channels", "rate-limit", "clock", "behaviour")
+_CONNECTED = ("channels", "rate-limit", "clock", "behaviour", "media")
 
 # A post id no Postiz can hold (its ids are cuids: lowercase letters and digits only), for
 # probing `PUT /posts/:id/settings` without touching a post.
@@ -73,7 +73,7 @@ WIDE = (datetime(2000, 1, 1, tzinfo=UTC), timedelta(days=3653))  # from 2000 to 
 def run_checks(api_url: str | None = None, api_key_file: str | None = None,
                ca_bundle: str | None = None, env: dict | None = None,
                load_budget: Callable[[str], RateBudget | None] | None = None,
-               timeout: float | None = None) -> Iterator[Check]:
+               timeout: float | None = None, media: MediaInput | None = None) -> Iterator[Check]:
     """Yield the checks one by one (so the CLI can print them as they finish).
 
     `load_budget(api_url)` may return what earlier runs on this machine learnt
@@ -99,13 +99,14 @@ def run_checks(api_url: str | None = None, api_key_file: str | None = None,
     client = PostizClient.from_config(cfg, retries=0, timeout=(min(TIMEOUT[0], timeout), timeout)
                                       if timeout else TIMEOUT)
     try:
-        yield from _connection_checks(client, cfg, load_budget)
+        yield from _connection_checks(client, cfg, load_budget, media or MediaInput())
     finally:
         client.close()
 
 
 def _connection_checks(client: PostizClient, cfg: config_mod.PostizConfig,
-                       load_budget: Callable[[str], RateBudget | None] | None) -> Iterator[Check]:
+                       load_budget: Callable[[str], RateBudget | None] | None,
+                       media: MediaInput) -> Iterator[Check]:
     rest = _CONNECTED
     started = time.monotonic()
     try:
@@ -150,6 +151,9 @@ def _connection_checks(client: PostizClient, cfg: config_mod.PostizConfig,
     yield _budget_check(load_budget(cfg.api_url) if load_budget else None)
     yield _clock_check(client)
     yield _behaviour_check(client)
+    from planner.postiz.mediacheck import media_check
+
+    yield media_check(client, cfg, media)
 
 
 def _channels_check(client: PostizClient) -> Check:
@@ -211,6 +215,17 @@ def _clock_check(client: PostizClient) -> Check:
                      "synchronise the clocks (e.g. `timedatectl set-ntp true` on both machines): "
                      "apply decides which slots are past by this machine's clock")
     return Check("clock", OK, f"in sync within {CLOCK_TOLERANCE}s ({text})")
+
+
+@dataclass(frozen=True)
+class MediaInput:
+    """What the `media` check looks at: upload URLs earlier applies recorded, as (url, the
+    api_url they were recorded for), the plans' channel refs and media kinds as (ref, video)
+    (None: every enabled channel, with videos), and whether it may upload a probe image."""
+
+    urls: tuple[tuple[str, str | None], ...] = ()
+    uses: tuple[tuple[str, bool], ...] | None = None
+    probe: bool = False
 
 
 @dataclass(frozen=True)

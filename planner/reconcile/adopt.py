@@ -25,7 +25,7 @@ from planner.postiz.models import LivePost
 from planner.reconcile import normalize, ownership
 from planner.reconcile.desired import DesiredPost
 from planner.reconcile.ownership import Marker
-from planner.reconcile.records import Record
+from planner.reconcile.records import Record, status_of_state
 from planner.reconcile.state import Owned, State
 
 
@@ -124,7 +124,8 @@ def live_fields(live: LivePost, base: Record | None) -> Record:
     """A live post as a Record; what the listing omits (media; settings on v2.23.0) from `base`."""
     media = base.media if base else ()
     settings = normalize.settings(live.settings) if live.settings is not None else (base.settings if base else {})
-    return Record(at=live.at, content=live.content, media=media, settings=settings)
+    return Record(at=live.at, content=live.content, media=media, settings=settings,
+                  status=status_of_state(live.state))
 
 
 def owned_from_marker(live: LivePost, mark: Marker, desired: DesiredPost | None) -> Owned:
@@ -136,7 +137,7 @@ def owned_from_marker(live: LivePost, mark: Marker, desired: DesiredPost | None)
     media = tuple(desired.record.media) if desired else ()
     if ownership.media_fingerprint(media) != mark.media:
         media = (ownership.UNKNOWN_MEDIA,)
-    if mark.describes(live.at, live.content, live.settings):
+    if mark.describes(live.at, live.content, live.settings, status_of_state(live.state)):
         applied = live_fields(live, None).replace(media=media)
         digest = desired.caption_digest if desired and desired.record.content == live.content else None
     elif desired is not None:

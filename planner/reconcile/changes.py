@@ -48,6 +48,26 @@ class Update:
         """Only settings keys added or changed: PUT /posts/:id/settings (uncounted) can do it."""
         return all(f.path.startswith("settings.") and f.new is not None for f in self.fields)
 
+    @property
+    def status(self) -> FieldChange | None:
+        """`status: draft → schedule` (or back), when this update switches it."""
+        return next((f for f in self.fields if f.path == "status"), None)
+
+    @property
+    def settings_fields(self) -> list[FieldChange]:
+        return [f for f in self.fields if f.path != "status"]
+
+    def uncounted(self, put_settings: bool, put_status: bool = True) -> bool:
+        """Whether uncounted routes can do all of it: the status route (`PUT /posts/:id/status`,
+        on every version) for the status, the settings route (main only) for settings keys
+        added or changed. Anything else is an edit through the counted `POST /posts`."""
+        if self.status is not None and not put_status:
+            return False
+        rest = self.settings_fields
+        if not rest:
+            return self.status is not None
+        return put_settings and all(f.path.startswith("settings.") and f.new is not None for f in rest)
+
     def data(self) -> dict:
         return {"action": "update", "address": self.address, "post_id": self.live.id,
                 "channel": self.desired.channel.name, "provider": self.desired.channel.provider,

@@ -1,10 +1,12 @@
 """What a change set costs in Postiz's rate limit, before anything is sent.
 
 Creates and edits go through `POST /posts`, the one counted route
-(docs/postiz-api.md §15): one counted request per target instant and kind,
+(docs/postiz-api.md §15): one counted request per target instant, kind (create
+or edit) and type (`schedule` or `draft`: a request has one `type`, §8.1),
 split where Postiz's body limit (§3.3) or a sane entry count requires.
-Deletes, settings-only updates (PUT, where the server has it) and uploads
-are not counted. `diff` shows these figures; the executor sends these batches.
+Deletes, status switches (`PUT /posts/:id/status`, §10.3), settings-only
+updates (PUT, where the server has it) and uploads are not counted. `diff`
+shows these figures; the executor sends these batches.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from planner.reconcile.changes import ChangeSet, Create, Update
+from planner.reconcile.records import SCHEDULE
 
 # Postiz parses at most ~100 kB of JSON per request (docs/postiz-api.md §3.3): stay well below.
 MAX_BODY_BYTES = 80_000
@@ -25,37 +28,39 @@ WINDOW_SECONDS = 3600
 
 @dataclass
 class Batch:
-    """One counted request: creates or edits sharing a target instant."""
+    """One counted request: creates or edits sharing a target instant and a type."""
 
     at: datetime
     edit: bool
     items: list[Create | Update]
+    type: str = SCHEDULE  # the request's `type`: SCHEDULE or DRAFT (the state each post gets)
 
 
-def batches(changes: ChangeSet, *, put_settings: bool) -> tuple[list[Batch], list[Update]]:
-    """Group creates and edits into counted requests; settings-only updates go apart."""
-    settings_only = [u for u in changes.updates if put_settings and u.settings_only]
-    groups: dict[tuple[datetime, bool], list] = {}
+def batches(changes: ChangeSet, *, put_settings: bool, put_status: bool = True) -> tuple[list[Batch], list[Update]]:
+    """Group creates and edits into counted requests; updates the uncounted routes can
+    do alone (status switches; settings-only where the server has the PUT) go apart."""
+    uncounted = [u for u in changes.updates if u.uncounted(put_settings, put_status)]
+    groups: dict[tuple[datetime, bool, str], list] = {}
     for c in changes.creates:
-        groups.setdefault((c.desired.record.at, False), []).append(c)
+        groups.setdefault((c.desired.record.at, False, c.desired.record.status), []).append(c)
     for u in changes.updates:
-        if u in settings_only:
+        if u in uncounted:
             continue
-        groups.setdefault((u.desired.record.at, True), []).append(u)
+        groups.setdefault((u.desired.record.at, True, u.desired.record.status), []).append(u)
     out: list[Batch] = []
-    for (at, edit), items in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+    for (at, edit, type_), items in sorted(groups.items(), key=lambda kv: kv[0]):
         chunk: list = []
         size = 0
         for item in sorted(items, key=lambda i: i.address):
             item_size = len(item.desired.caption.encode("utf-8")) + 600 + len(json.dumps(item.desired.record.settings))
             if chunk and (len(chunk) >= MAX_ENTRIES or size + item_size > MAX_BODY_BYTES):
-                out.append(Batch(at, edit, chunk))
+                out.append(Batch(at, edit, chunk, type_))
                 chunk, size = [], 0
             chunk.append(item)
             size += item_size
         if chunk:
-            out.append(Batch(at, edit, chunk))
-    return out, settings_only
+            out.append(Batch(at, edit, chunk, type_))
+    return out, uncounted
 
 
 def counted_needed(changes: ChangeSet, *, put_settings: bool) -> int:

@@ -3,6 +3,8 @@
 One plan post x one channel = one desired post, addressed `"<key>@<channel ref>"`.
 Settings: provider defaults < channels.<ref>.settings < overrides
 (`providers.effective_settings`; the last two already merged by `Plan.targets()`).
+Status ("schedule" or "draft"): overrides.<ref>.status, else the post's `status`, else
+the plan's, else "schedule".
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def build(plan: Plan, channels: dict[str, Channel], plan_id: str = "") -> list[D
             content=normalize.content(caption),
             media=tuple(sha for sha, _ in media_files),
             settings=normalize.settings(effective),
+            status=plan.status_of(post, ref),
         )
         out.append(
             DesiredPost(

@@ -1,9 +1,12 @@
 """The diff: the ChangeSet (changes.py) from desired, applied and live.
 
 Per address: live == desired -> no-op; live == applied != desired -> Update;
-live != applied (moved, caption edited, settings edited, deleted, published in
-the dashboard) -> Drift, kept unless `overwrite_drift`. Published posts are
-history and never changed. Nothing here talks to a server or a terminal.
+live != applied (moved, caption edited, settings edited, set to draft or
+scheduled, deleted, published in the dashboard) -> Drift, kept unless
+`overwrite_drift`. The status (draft or scheduled) is a field like the others;
+an Update that only switches it goes through the uncounted status route.
+Published posts are history and never changed. Nothing here talks to a server
+or a terminal.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ def _drift_how(fields: list[FieldChange]) -> str:
         return "moved"
     if "content" in paths or "media" in paths:
         return "edited"
+    if paths == {"status"}:
+        return "status"  # set to draft, or scheduled, in the dashboard
     return "settings"
 
 
@@ -69,7 +74,7 @@ def _stale_markers(plan: ChangeSet, entries: list[Entry], plan_id: str, now: dat
     out = []
     for e in entries:
         lv = e.live
-        if (e.owned is None or lv is None or lv.settings is None or lv.state != "QUEUE"
+        if (e.owned is None or lv is None or lv.settings is None or lv.state not in ("QUEUE", "DRAFT")
                 or e.address in sending or lv.at <= now):
             continue
         if e.address in drifting:

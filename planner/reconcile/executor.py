@@ -2,11 +2,11 @@
 every step journaled so a crash, a lost answer or a rate limit never duplicates or
 loses a post.
 
-Order: deletes (uncounted) -> settings-only updates via PUT (uncounted) ->
-uploads (once per sha256) -> creates and edits through `POST /posts`, one counted
-request per target instant (and per kind), earliest first. Before each counted
-request the intent is journaled in the state; after the answer the ids are
-recorded, groups read back with one GET, and the journal cleared.
+Order: deletes (uncounted) -> status switches and settings-only updates via PUT
+(uncounted) -> uploads (once per sha256) -> creates and edits through `POST /posts`,
+one counted request per target instant (and per kind and type), earliest first.
+Before each counted request the intent is journaled in the state; after the
+answer the ids are recorded, groups read back with one GET, and the journal cleared.
 
 Several plans run as one: each is a `Part` (its change set, its state file and
 its result); deletes and settings updates go plan by plan, but counted requests
@@ -42,7 +42,7 @@ from planner.reconcile.changes import ChangeSet, Create, Delete, Remark, Update
 from planner.reconcile.cost import Batch, batches, eta_seconds
 from planner.reconcile.desired import DesiredPost
 from planner.reconcile.journal import Intent, IntentEntry
-from planner.reconcile.records import Record
+from planner.reconcile.records import DRAFT, Record
 from planner.reconcile.refresh import fetch_posts
 from planner.reconcile.state import Owned, State
 
@@ -158,8 +158,8 @@ class Executor:
                 part.state.check_writable()  # a read-only plan folder: refuse now, not after the first change
         for part in parts:
             self._settle_state(part)
-        counted, settings_only = batches(ChangeSet.union([p.changes for p in parts]), put_settings=self.put_settings)
-        total = sum(len(p.changes.deletes) for p in parts) + len(settings_only) + len(counted)
+        counted, uncounted = batches(ChangeSet.union([p.changes for p in parts]), put_settings=self.put_settings)
+        total = sum(len(p.changes.deletes) for p in parts) + len(uncounted) + len(counted)
         done = 0
         for part in parts:
             for change in part.changes.deletes:
@@ -167,8 +167,8 @@ class Executor:
                 done += 1
                 self._progress(done, total, len(counted))
         fallback: list[Update] = []
-        for upd in settings_only:
-            if not self._put_settings(upd):
+        for upd in uncounted:
+            if not self._put_uncounted(upd):
                 fallback.append(upd)
             done += 1
             self._progress(done, total, len(counted))
@@ -177,8 +177,8 @@ class Executor:
                 if not self.put_settings:
                     break
                 self._restore_marker(part, remark)
-        if fallback:  # this server has no PUT /posts/:id/settings: edit through POST /posts
-            more, _ = batches(ChangeSet(updates=fallback), put_settings=False)
+        if fallback:  # this server lacks a PUT route: edit through POST /posts (its `type` sets the status)
+            more, _ = batches(ChangeSet(updates=fallback), put_settings=False, put_status=False)
             counted.extend(more)
             total += len(more)
         self._upload_media(counted)
@@ -274,35 +274,85 @@ class Executor:
         """`address`, with the plan's name in front when several plans run together."""
         return f"{part.state.plan_name}: {address}" if len(self.parts) > 1 else address
 
-    def _put_settings(self, upd: Update) -> bool:
-        """True when handled (done or failed); False when this server needs an edit instead."""
+    def _put_uncounted(self, upd: Update) -> bool:
+        """An update the uncounted routes can do: the status first (`PUT /posts/:id/status`,
+        docs/postiz-api.md §10.3), then settings keys with the marker (`PUT /posts/:id/settings`,
+        §10.4; on a status switch alone, the marker alone: its fingerprint covers the status).
+        True when handled (done or failed); False when this server needs a counted edit instead."""
         part = self._part(upd)
         owned = part.state.posts.get(upd.address) or upd.owned
-        applied = owned.applied.replace(settings=upd.desired.record.settings)
-        mark = ownership.marker_for(part.plan_id, upd.address, applied)
-        settings = {**upd.desired.record.settings, MARKER_KEY: mark.text()}
-        try:
-            self._request(lambda: self.client.update_settings(upd.live.id, settings))
-        except RouteNotFound:
-            self.put_settings = False  # Postiz v2.23.0: no PUT /posts/:id/settings
-            self.reporter.step("  (this Postiz has no settings-only update route; editing through POST /posts)")
-            return False
-        except NotFound:
-            self._deleted_meanwhile(part, upd.address, upd.live.id)
-            return True
-        except AuthError:
-            raise
-        except PostizError as exc:
-            self._fail(part, upd.address, upd.desired.channel.provider, upd.desired.channel.name, exc)
-            return True
-        part.state.own(upd.address, Owned.from_live(
-            upd.live, applied, caption_digest=owned.caption_digest, provider=upd.desired.channel.provider,
-            fingerprint=mark.fingerprint))
-        self._save()
+        keys = bool(upd.settings_fields)
+        if keys and not self.put_settings:
+            return False  # this run already learnt that the server has no settings route
+        applied, fingerprint, state = owned.applied, owned.fingerprint, upd.live.state
+        if upd.status is not None:
+            status = upd.desired.record.status
+            try:
+                state = self._request(lambda: self.client.set_status(upd.live.id, status))
+            except RouteNotFound:  # not seen on any Postiz (v2.23.0 has it): edit instead
+                self.reporter.step("  (this Postiz has no status route; switching through POST /posts, counted)")
+                return False
+            except NotFound:
+                self._deleted_meanwhile(part, upd.address, upd.live.id)
+                return True
+            except AuthError:
+                raise
+            except PostizError as exc:
+                self._fail(part, upd.address, upd.desired.channel.provider, upd.desired.channel.name, exc)
+                return True
+            applied = applied.replace(status=status)
+            # Recorded at once: the status is switched whatever becomes of the settings.
+            self._own_put(part, upd, owned, applied, fingerprint, state)
+        if keys or self.put_settings:
+            wanted = applied.replace(settings=upd.desired.record.settings)
+            mark = ownership.marker_for(part.plan_id, upd.address, wanted)
+            settings = {**(upd.desired.record.settings if keys else {}), MARKER_KEY: mark.text()}
+            try:
+                self._request(lambda: self.client.update_settings(upd.live.id, settings))
+            except RouteNotFound:
+                self.put_settings = False  # Postiz v2.23.0: no PUT /posts/:id/settings
+                if keys:
+                    self.reporter.step("  (this Postiz has no settings-only update route; editing through POST /posts)")
+                    return False
+                # A status switch alone is done: this server lists no settings, hence no marker.
+            except NotFound:
+                if upd.status is None:
+                    self._deleted_meanwhile(part, upd.address, upd.live.id)
+                    return True
+            except AuthError:
+                raise
+            except PostizError as exc:
+                if keys:
+                    self._fail(part, upd.address, upd.desired.channel.provider, upd.desired.channel.name, exc)
+                    return True
+                # The switch is done; the marker catches up on the next run (diff's remarks).
+                self.reporter.step(f"  ! {self._label(part, upd.address)}: ownership marker not brought up "
+                                   f"to date ({exc.message}); the next apply does it")
+            else:
+                applied, fingerprint = wanted, mark.fingerprint
+        self._own_put(part, upd, owned, applied, fingerprint, state)
         for r in self._results(part):
             r.changed += 1
-        self.reporter.step(f"~ {self._label(part, upd.address)}: settings updated (post {upd.live.id}, not counted)")
+        self.reporter.step(f"~ {self._label(part, upd.address)}: {self._put_words(upd)} "
+                           f"(post {upd.live.id}, not counted)")
         return True
+
+    @staticmethod
+    def _put_words(upd: Update) -> str:
+        words = []
+        if upd.status is not None:
+            words.append("now a draft" if upd.desired.record.status == DRAFT else "scheduled, was a draft")
+        if upd.settings_fields:
+            words.append("settings updated")
+        return ", ".join(words)
+
+    def _own_put(self, part: Part, upd: Update, owned: Owned, applied: Record, fingerprint: str | None,
+                 state: str) -> None:
+        """Record what the PUT routes did: `fingerprint` is the one the post's marker holds."""
+        part.state.own(upd.address, replace(Owned.from_live(
+            upd.live, applied, caption_digest=owned.caption_digest, provider=upd.desired.channel.provider,
+            fingerprint=fingerprint), state=state))
+        self._save()
 
     def _deleted_meanwhile(self, part: Part, address: str, post_id: str) -> None:
         """Deleted in Postiz between the refresh and this request: say so, change nothing
@@ -447,7 +497,7 @@ class Executor:
             entries = [e for e in map(self._entry, items) if e is not None]
             send = self.client.edit_posts if batch.edit else self.client.create_posts
             try:
-                answer = self._request(partial(send, batch.at, entries, type="schedule"))
+                answer = self._request(partial(send, batch.at, entries, type=batch.type))
             except (BudgetExhausted, RateLimited):
                 self.save_budget()  # a 429 is refused before anything is written
                 continue  # _wait_for_budget decides: wait or stop

@@ -24,6 +24,7 @@ from typing import Any
 from planner import clock, planid, validate
 from planner.errors import UserError
 from planner.planfile import Plan, load_plan
+from planner.postiz import mediaurl
 from planner.postiz.models import Channel, LivePost
 from planner.reconcile import (
     adopt,
@@ -242,6 +243,10 @@ class Manager:
         st.api_url = self.client.api_url
         notes += st.notes
         channels = self._channels(plan, plan_id, st, notes)
+        if preflight:  # a channel swapped under the plan's name: the plan was checked for another provider
+            mismatched = validate.provider_mismatches(plan, {ref: c.provider for ref, c in channels.items()})
+            if mismatched:
+                raise UserError(problems=mismatched)
         return Prepared(plan, plan_id, st, channels, notes)
 
     def write_plan_id(self, prepared: Prepared) -> None:
@@ -339,6 +344,7 @@ class Manager:
         if pending:
             notes.append(f"{len(pending)} post(s) of a recent unanswered request are still settling in Postiz; "
                          "they are left out until the next run")
+        notes += media_url_notes(plan, channels, st)
         # Unknown (None) still tries PUT settings; only a listing without settings is v2.23.0.
         counted = counted_needed(changes, put_settings=listed is not False)
         log.info("%s: %d to add, %d to change, %d to destroy, %d drift; %d counted request(s)", plan.name,
@@ -381,6 +387,20 @@ class Manager:
         for note in found.notes:
             log.info("journal: %s", note)
         return found.notes, found.wait
+
+
+def media_url_notes(plan: Plan, channels: dict[str, Channel], st: State) -> list[str]:
+    """Channels whose network fetches media by URL, against the URLs this plan's uploads
+    got (its state; none before its first upload: apply says it after uploading)."""
+    urls = [m["path"] for m in st.media.values() if isinstance(m.get("path"), str)]
+    if not urls:
+        return []
+    paths: dict[str, set[str]] = {}
+    for t in plan.targets():
+        if t.post.media is not None and t.channel_ref in channels:
+            paths.setdefault(t.channel_ref, set()).add(t.post.media.path)
+    uses = [u for ref, ps in paths.items() for u in mediaurl.uses_of_paths(ref, channels[ref].provider, ps)]
+    return mediaurl.plan_notes(urls, uses)
 
 
 def _skew_text(skew: timedelta) -> str:

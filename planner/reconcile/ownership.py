@@ -7,7 +7,7 @@ forge says so (docs/postiz-api.md §17):
   `cs1:<plan id>:<fingerprint>:<address>`. The plan id is the plan file's `id`
   (never its display name, so two plans never share one), the address is
   `<key>@<channel ref>`, and the fingerprint hashes what the tool last applied
-  (time, stored content, settings; then media). Postiz keeps unknown settings
+  (time, stored content, settings, draft or not; then media). Postiz keeps unknown settings
   keys through API edits, PUT-settings merges and dashboard saves, and lists them
   on current releases: any machine with the plan and the API key can tell a plan
   change (live == fingerprint) from a dashboard edit (live != fingerprint).
@@ -42,9 +42,14 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def fields_fingerprint(at: datetime, content: str, settings: dict) -> str:
-    """What Postiz lists of a post (main): its instant, stored content and settings."""
-    return _digest([normalize.iso_z(at), content, normalize.settings(settings)])
+def fields_fingerprint(at: datetime, content: str, settings: dict, status: str = "schedule") -> str:
+    """What Postiz lists of a post (main): its instant, stored content, settings, and
+    whether it is a draft. A draft is hashed as one (so a dashboard switch between draft
+    and scheduled is drift); a scheduled post hashes as before drafts existed."""
+    listed: list = [normalize.iso_z(at), content, normalize.settings(settings)]
+    if status == "draft":
+        listed.append("draft")
+    return _digest(listed)
 
 
 def media_fingerprint(media: tuple[str, ...] | list[str]) -> str:
@@ -52,8 +57,9 @@ def media_fingerprint(media: tuple[str, ...] | list[str]) -> str:
 
 
 def fingerprint(record: Any) -> str:
-    """`record`: a `records.Record` (at, content, media, settings)."""
-    return fields_fingerprint(record.at, record.content, record.settings) + media_fingerprint(record.media)
+    """`record`: a `records.Record` (at, content, media, settings, status)."""
+    return (fields_fingerprint(record.at, record.content, record.settings, record.status)
+            + media_fingerprint(record.media))
 
 
 @dataclass(frozen=True)
@@ -86,9 +92,9 @@ class Marker:
             return None
         return cls(plan_id, address, fp)
 
-    def describes(self, at: datetime, content: str, settings: dict | None) -> bool:
+    def describes(self, at: datetime, content: str, settings: dict | None, status: str = "schedule") -> bool:
         """Whether the listed fields are still what this marker says was applied."""
-        return settings is not None and fields_fingerprint(at, content, settings) == self.fields
+        return settings is not None and fields_fingerprint(at, content, settings, status) == self.fields
 
 
 def marker_for(plan_id: str, address: str, record: Any) -> Marker:

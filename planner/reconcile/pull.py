@@ -17,29 +17,18 @@ its byte order mark and line endings, so `git diff` shows only the pulled lines.
 
 from __future__ import annotations
 
-import codecs
 import io
-import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.emitter import RoundTripEmitter
-from ruamel.yaml.nodes import ScalarNode
-from ruamel.yaml.representer import RoundTripRepresenter
-from ruamel.yaml.resolver import VersionedResolver
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-from ruamel.yaml.util import load_yaml_guess_indent
+from ruamel.yaml.comments import CommentedMap
 
 from planner.errors import UserError
 from planner.fsutil import PLAN_MAX_BYTES, atomic_write_text, read_capped
 from planner.reconcile.changes import Drift
 from planner.reconcile.records import Record
-from planner.textsafe import yaml_escaped
-from planner.yamldoc import parse_yaml
+from planner.yamledit import quoted, round_trip, split_bom_and_newlines, value_for
 
 
 @dataclass
@@ -48,109 +37,13 @@ class Pulled:
     what: str  # human summary
 
 
-class _Representer(RoundTripRepresenter):
-    def represent_float(self, data: float):
-        # PyYAML (YAML 1.1) wants a dot in the mantissa: `1e+20` is text to it, `1.0e+20` a number.
-        # Only new values get here: floats already in the file keep their own spelling.
-        text = repr(data).lower()
-        if math.isfinite(data) and "e" in text and "." not in text:
-            return self.represent_scalar("tag:yaml.org,2002:float", text.replace("e", ".0e", 1))
-        return super().represent_float(data)
-
-
-_Representer.add_representer(float, _Representer.represent_float)
-
-
-class _Capture:
-    def __init__(self) -> None:
-        self.parts: list = []
-
-    def write(self, data) -> None:
-        self.parts.append(data)
-
-
-class _Emitter(RoundTripEmitter):
-    """ruamel's emitter, but hidden characters in double-quoted values are written as
-    escapes: ruamel writes them as they are, invisible in the file and in `git diff`."""
-
-    def write_double_quoted(self, text: Any, split: Any = True) -> None:
-        real, capture = self.stream, _Capture()
-        self.stream = capture  # one scalar's text, escaped before it reaches the file
-        try:
-            super().write_double_quoted(text, split)
-        finally:
-            self.stream = real
-        if capture.parts and isinstance(capture.parts[0], bytes):  # an emitter given an encoding
-            encoding = self.encoding or "utf-8"
-            real.write(yaml_escaped(b"".join(capture.parts).decode(encoding)).encode(encoding))
-        else:
-            real.write(yaml_escaped("".join(capture.parts)))
-
-
-def _yaml(text: str) -> YAML:
-    # Round-trip, loading as YAML 1.2: untouched lines are written back as they were
-    # (loading as 1.1 would rewrite `yes` as `true` and `12:30` as `750`).
-    y = YAML()  # round-trip: comments, order and quoting survive
-    y.Representer = _Representer
-    y.Emitter = _Emitter
-    y.preserve_quotes = True
-    y.width = 4096
-    # Keep the file's own indentation, so `git diff` after a pull shows only
-    # the pulled values, not a re-indented document.
-    _, indent, block_seq_indent = load_yaml_guess_indent(text)
-    indent = indent or 2
-    y.indent(mapping=indent, sequence=indent + (block_seq_indent or 0), offset=block_seq_indent or 0)
-    return y
-
-
-def _q(value: str) -> DoubleQuotedScalarString:
-    """New strings are written double-quoted, like `cliper-sched plan` writes them."""
-    return DoubleQuotedScalarString(value)
-
-
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*")  # what `plan` may write bare: names, digests
-_STR = "tag:yaml.org,2002:str"
-# YAML 1.1 in full (`y`/`n` are booleans there, not in PyYAML) and 1.2 (the next pull).
-_RESOLVERS = (VersionedResolver(version=(1, 1)), VersionedResolver(version=(1, 2)))
-
-
-def _bare_is_text(text: str) -> bool:
-    """Whether `text` written bare reads back as this very string in every reader."""
-    if not _NAME.fullmatch(text):
-        return False
-    if any(str(r.resolve(ScalarNode, text, (True, False))) != _STR for r in _RESOLVERS):
-        return False
-    doc, _ = parse_yaml(f"v: {text}\n", "<pulled value>")  # the reader of validate, diff, apply
-    return doc is not None and doc.data == {"v": text}
-
-
-def _value(value: Any) -> Any:
-    """A value from Postiz, as ruamel must hold it so that every reader reads it back equal."""
-    if isinstance(value, str):
-        return value if _bare_is_text(value) else _q(value)
-    if isinstance(value, dict):
-        # Keys are names to the plan's reader (`on:` stays "on"): only values need care.
-        return CommentedMap((k, _value(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return CommentedSeq(_value(v) for v in value)
-    return value  # bool, int, float (see _Representer), None
-
-
-def _split_bom_and_newlines(raw: bytes) -> tuple[str, bool, str]:
-    """(LF text, had a BOM, the file's line ending): CRLF when most lines end with it."""
-    bom = raw.startswith(codecs.BOM_UTF8)
-    text = raw.decode("utf-8-sig")
-    eol = "\r\n" if 2 * text.count("\r\n") > text.count("\n") else "\n"
-    return text.replace("\r\n", "\n").replace("\r", "\n"), bom, eol
-
-
 def pull(plan_path: Path, plan: Any, drifts: list[Drift], live_records: dict[str, Record]) -> tuple[str, list[Pulled]]:
     """Return the new plan text and what changed; `live_records[address]` is the live value.
 
     The text keeps the file's byte order mark and line endings: `write` puts it as is.
     """
-    text, bom, eol = _split_bom_and_newlines(read_capped(plan_path, PLAN_MAX_BYTES, "the plan file"))
-    y = _yaml(text)
+    text, bom, eol = split_bom_and_newlines(read_capped(plan_path, PLAN_MAX_BYTES, "the plan file"))
+    y = round_trip(text)
     doc = y.load(text)
     posts = doc.get("posts") or []
     by_key = {p.get("key"): p for p in posts}
@@ -189,24 +82,28 @@ def pull(plan_path: Path, plan: Any, drifts: list[Drift], live_records: dict[str
                 value = live.at.astimezone(tz).isoformat()
                 post_level = single and (overrides is None or overrides.at is None) and not (channel_cfg and channel_cfg.offset)
                 if post_level:
-                    node["at"] = _q(value)
+                    node["at"] = quoted(value)
                 else:
-                    _override(node, ref)["at"] = _q(value)
+                    _override(node, ref)["at"] = quoted(value)
                 done.append(Pulled(drift.address, f"at = {value}"))
             elif change.path == "content":
                 post_level = single and (overrides is None or overrides.caption is None)
                 if post_level:
-                    node["caption"] = _q(live.content)
+                    node["caption"] = quoted(live.content)
                 else:
-                    _override(node, ref)["caption"] = _q(live.content)
+                    _override(node, ref)["caption"] = quoted(live.content)
                 done.append(Pulled(drift.address, "caption updated"))
+            elif change.path == "status":  # set to draft, or scheduled, in the dashboard
+                post_level = single and (overrides is None or overrides.status is None)
+                (node if post_level else _override(node, ref))["status"] = live.status
+                done.append(Pulled(drift.address, f"status = {live.status}"))
             elif change.path.startswith("settings."):
                 name = change.path.split(".", 1)[1]
                 ov = _override(node, ref)
                 if "settings" not in ov:
                     ov["settings"] = CommentedMap()
                 if name in live.settings:
-                    ov["settings"][name] = _value(live.settings[name])
+                    ov["settings"][name] = value_for(live.settings[name])
                     done.append(Pulled(drift.address, f"settings.{name} = {live.settings[name]!r}"))
                 else:
                     raise UserError(f"{drift.address}: settings.{name} was removed in Postiz; a plan "

@@ -13,6 +13,18 @@ from typing import Any
 
 from planner.reconcile import normalize
 
+# What a plan asks of a post (docs/postiz-api.md §8.1 `type`, §10.3): "schedule" (Postiz
+# state QUEUE, published at its time) or "draft" (state DRAFT: shown in the calendar,
+# never published).
+SCHEDULE, DRAFT = "schedule", "draft"
+STATUSES = (SCHEDULE, DRAFT)
+
+
+def status_of_state(state: str) -> str:
+    """A listed post's status: DRAFT is a draft; anything else was scheduled (PUBLISHED
+    and ERROR posts are history, never compared)."""
+    return DRAFT if state == "DRAFT" else SCHEDULE
+
 
 @dataclass(frozen=True)
 class Record:
@@ -20,14 +32,20 @@ class Record:
     content: str  # as Postiz stores it (normalize.content)
     media: tuple[str, ...] = ()  # sha256 of each media file, in order
     settings: dict = field(default_factory=dict)  # without __type / marker
+    status: str = SCHEDULE  # SCHEDULE | DRAFT
 
     def as_dict(self) -> dict:
-        return {
+        data = {
             "at": normalize.iso_z(self.at),
             "content": self.content,
             "media": list(self.media),
             "settings": self.settings,
         }
+        # Only a draft says so: records written before drafts existed (state files, their
+        # signatures, journals) read and sign exactly as they did.
+        if self.status != SCHEDULE:
+            data["status"] = self.status
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Record:
@@ -36,6 +54,7 @@ class Record:
             content=data.get("content", ""),
             media=tuple(data.get("media") or ()),
             settings=dict(data.get("settings") or {}),
+            status=DRAFT if data.get("status") == DRAFT else SCHEDULE,
         )
 
     def replace(self, **changes: Any) -> Record:
@@ -44,7 +63,7 @@ class Record:
 
 @dataclass(frozen=True)
 class FieldChange:
-    path: str  # "at", "content", "media", "settings.title"
+    path: str  # "at", "content", "media", "status", "settings.title"
     old: Any  # None when the field is added
     new: Any  # None when the field is removed
 
@@ -63,6 +82,10 @@ def field_changes(old: Record, new: Record) -> list[FieldChange]:
         changes["media"] = FieldChange("media", a["media"], b["media"])
     a.pop("media")
     b.pop("media")
+    if old.status != new.status:  # both sides named, even the default: `status: draft → schedule`
+        changes["status"] = FieldChange("status", old.status, new.status)
+    a.pop("status", None)
+    b.pop("status", None)
     from deepdiff import DeepDiff  # ~0.1 s to import: only runs that compare records pay it
 
     diff = DeepDiff(a, b, view="tree", ignore_order=False)
@@ -87,5 +110,5 @@ def _lookup(data: dict, parts: list) -> Any:
 
 
 def _field_order(path: str) -> tuple[int, str]:
-    rank = {"at": 0, "content": 1, "media": 2}
-    return (rank.get(path.split(".")[0], 3), path)
+    rank = {"status": 0, "at": 1, "content": 2, "media": 3}
+    return (rank.get(path.split(".")[0], 4), path)

@@ -26,7 +26,9 @@ def check(plan: ChangeSet, *, plan_file: str | None, now: datetime, allow_mass_d
             file=plan_file,
             hint="check that the plan file is the one you meant; if the deletions are intended, "
             "re-run with --allow-mass-delete"))
-    past: list[Create | Update] = [c for c in plan.creates if c.desired.record.at <= now]
+    # A draft is never published, whatever its time (docs/postiz-api.md §16).
+    past: list[Create | Update] = [c for c in plan.creates
+                                   if c.desired.record.at <= now and c.desired.record.status != "draft"]
     # Any edit through POST /posts re-queues the post: at a past time, it publishes at once.
     past += [u for u in plan.updates if u.desired.record.at <= now and not u.settings_only]
     if past and not allow_past:

@@ -7,7 +7,8 @@ its live post, on proof: our marker or a signed state entry):
 - moved       live, not published, at another time (a dashboard drag or edit);
 - published   Postiz state PUBLISHED, with its `releaseURL`;
 - failed      Postiz state ERROR;
-- draft       set back to draft in the dashboard: Postiz will not publish it;
+- draft       a Postiz draft (the plan's `status: draft`, or set to draft in the
+              dashboard): Postiz will not publish it;
 - deleted     the plan owns it (marker or signed state) but Postiz no longer lists it;
 - not_applied planned, never created (apply has not run since it was added).
 
@@ -132,9 +133,20 @@ def _fate(e: Entry, channels: dict[str, Channel], now: datetime) -> PostFate:
     if lv.state == "ERROR":
         hint = HINT_DISABLED.format(name=name) if channel is not None and channel.disabled else HINT_DASHBOARD
         return seen("failed", reason=REASON_UNLISTED, hint=hint, notes=tuple(notes))
+    wanted = d.record.status if d is not None else None
     if lv.state == "DRAFT":
-        return seen("draft", notes=(*notes, "Postiz will not publish it until it is scheduled again in the "
-                                          "dashboard"))
+        if wanted == "draft":
+            return seen("draft", notes=(*notes, "a draft, as the plan says: Postiz will not publish it"))
+        if wanted == "schedule" and o is not None and o.applied.status == "draft":
+            notes.append("the plan schedules it now: run `cliper-sched apply` (not counted)")
+        else:
+            notes.append("Postiz will not publish it until it is scheduled again in the dashboard")
+        return seen("draft", notes=tuple(notes))
+    if wanted == "draft" and o is not None and o.applied.status == "draft":
+        notes.append("applied as a draft, scheduled in the dashboard since: Postiz will publish it "
+                     "(`cliper-sched apply --overwrite-drift` makes it a draft again)")
+    elif wanted == "draft":
+        notes.append("the plan makes it a draft: run `cliper-sched apply` (not counted)")
     applied = o.applied.at if o is not None else planned
     if applied is not None and lv.at != applied:
         return seen("moved", notes=tuple(notes))

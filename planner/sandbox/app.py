@@ -84,6 +84,10 @@ class SandboxApp:
         self.base_url = base_url_getter
         self.faults = Faults()
         self.find_slot_hang_seconds = 10.0
+        # Postiz's FRONTEND_URL: the base of every upload `path` (docs/postiz-api.md §6.3).
+        # None: this server's own address (loopback, as the compose default's localhost is).
+        self.frontend_url: str | None = None
+        self.ranges = True  # whether /uploads/ answers Range requests with 206 (nginx does)
 
     def clock_seconds(self) -> float:
         """The sandbox's clock in epoch seconds: what its `Date` header says (server.py).
@@ -247,7 +251,10 @@ class SandboxApp:
         with self.store.tx():
             self.store.add_media(media_id, rel_path, mime)
         return 201, {"id": media_id, "name": name, "originalName": None,
-                     "path": f"{self.base_url()}/uploads/{rel_path}", "thumbnail": None, "alt": None}
+                     "path": f"{self.upload_base()}/uploads/{rel_path}", "thumbnail": None, "alt": None}
+
+    def upload_base(self) -> str:
+        return (self.frontend_url or self.base_url()).rstrip("/")
 
     def on_list_posts(self, request, body):
         return 200, posts.list_posts(self.store, request.args, self.compat)
@@ -287,9 +294,13 @@ class SandboxApp:
         if found is None or (isinstance(found[1], Path) and not found[1].is_file()):
             return Response(b"Not Found", status=404, content_type="text/plain")
         mime, data = found
-        if isinstance(data, bytes):
-            return Response(data, status=200, content_type=mime)
-        return send_file(data, request.environ, mimetype=mime, conditional=False)
+        # A byte range is answered 206, as nginx serves /uploads/: providers read videos in ranges.
+        if not isinstance(data, bytes):
+            return send_file(data, request.environ, mimetype=mime, conditional=self.ranges)
+        response = Response(data, status=200, content_type=mime)
+        if self.ranges:
+            response.make_conditional(request.environ, accept_ranges=True, complete_length=len(data))
+        return response
 
     # -- test controls -----------------------------------------------------------
     def control(self, request: Request, path: str) -> Response:
@@ -381,6 +392,19 @@ class SandboxApp:
         if request.method == "DELETE":
             ratelimit.reset(self.store)
         return 200, ratelimit.status(self.store, self.limit)
+
+    def ctl_frontend_url(self, request, body):
+        """{"url": "https://media.example.com"} sets the upload paths' base (null: this server);
+        {"ranges": false} makes /uploads/ ignore Range requests (200 with the whole file)."""
+        if request.method == "POST":
+            if "url" in body:
+                url = body["url"]
+                if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+                    raise ValueError("url must be an http(s) URL or null")
+                self.frontend_url = url
+            if "ranges" in body:
+                self.ranges = bool(body["ranges"])
+        return 200, {"url": self.upload_base(), "ranges": self.ranges}
 
     def ctl_faults(self, request, body):
         if request.method == "POST":

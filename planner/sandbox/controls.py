@@ -143,6 +143,15 @@ class Controls:
         return self.call("POST", "faults", {"method": method, "path": path, "action": action, "nth": nth,
                                             "count": count, "seconds": seconds, "status": status})
 
+    # -- media URLs ------------------------------------------------------------------
+    def set_frontend_url(self, url: str | None, *, ranges: bool | None = None) -> dict:
+        """Upload paths start with `url` (Postiz's FRONTEND_URL; None: the sandbox's own
+        address); `ranges=False`: /uploads/ ignores Range requests."""
+        body: dict[str, Any] = {"url": url}
+        if ranges is not None:
+            body["ranges"] = ranges
+        return self.call("POST", "frontend-url", body)
+
     def faults(self) -> list[dict]:
         """Every fault with its `seen` and `fired` counts."""
         return self.call("GET", "faults")["faults"]

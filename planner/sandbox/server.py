@@ -8,6 +8,10 @@ afterwards, so a restart on the same file sees the same organisation.
 
 `ssl_context` (an `ssl.SSLContext` with the server's certificate loaded) serves
 https instead of http, as a Postiz behind a private CA does.
+
+`frontend_url` plays Postiz's FRONTEND_URL: upload answers' `path` is
+`<frontend_url>/uploads/YYYY/MM/DD/<name>` (default: this server's own address,
+loopback like the compose default's localhost; the files are served here either way).
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ class _VerboseHandler(_QuietHandler):
 class SandboxServer:
     def __init__(self, db_path, api_key: str | None = None, limit: int = 30, channels=None,
                  compat: str = "main", host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
-                 ssl_context=None):
+                 ssl_context=None, frontend_url: str | None = None):
         if compat not in COMPAT_MODES:
             raise ValueError(f"compat must be one of {', '.join(COMPAT_MODES)}, not {compat!r}")
         self.db_path = Path(db_path)
@@ -85,6 +89,7 @@ class SandboxServer:
         self.api_key = self._resolve_key(api_key)
         self._seed_channels(channels)
         self.app = SandboxApp(self.store, self.api_key, self.limit, compat, lambda: self.base_url)
+        self.app.frontend_url = frontend_url  # None: upload paths name this server (loopback)
         handler = _VerboseHandler if verbose else _QuietHandler
         self._server = make_server(host, port, self.app, threaded=True, request_handler=handler,
                                    ssl_context=ssl_context)

@@ -104,7 +104,8 @@ def test_api_key_file_option(sandbox, tmp_path):
 def test_doctor_all_good(sandbox):
     code, checks, report = doctor(sandbox.api_url)
     assert code == 0 and report["ok"] is True
-    assert list(checks) == ["config", "reachable", "api", "key", "channels", "rate-limit", "clock", "behaviour"]
+    assert list(checks) == ["config", "reachable", "api", "key", "channels", "rate-limit", "clock", "behaviour",
+                           "media"]
     assert all(c["status"] in ("ok", "info") for c in checks.values())
     assert "3 channels" in checks["channels"]["message"]
     assert KEY not in json.dumps(report)

@@ -32,7 +32,7 @@ def test_same_inputs_same_bytes_and_stdout_is_only_the_plan(tmp_path, cli):
     assert first.out == second.out
     assert "clip 4" in first.err and "clip 4" not in first.out
     doc = yaml.safe_load(first.out)
-    assert list(doc) == ["version", "id", "name", "timezone", "source", "posts"]
+    assert list(doc) == ["version", "id", "name", "timezone", "cadence", "source", "posts", "generated"]
     assert first.out.startswith("# yaml-language-server: $schema=.schema/plan.json\n# cliper-sched plan")
     assert "cliper-sched apply" in first.out.split("version: 1")[0]
 
