@@ -19,6 +19,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +31,7 @@ import pytest
 from reliability.figures import record
 from reliability.harness import Box, base_env, duplicates
 
-from support.cli import Terminal, popen
+from support.cli import Terminal, argv
 from support.cli import run as run_cli
 from support.hostile import HostileProxy, drip, flood, too_many
 from support.workspaces import make_workspace, mp4_bytes
@@ -135,25 +138,36 @@ def test_an_answer_bigger_than_the_cap_is_refused_before_it_fills_the_memory(wor
     _refused("oversized answer")
 
 
+# Spawns the command from a small process of its own and reports its exit code and peak
+# memory. Spawned straight from the test worker, the child's ru_maxrss would start at the
+# worker's own resident size (Linux keeps the high-water mark of the memory image an exec
+# replaces, and a vfork child's image is the worker's): 150 MiB and more in a long run.
+_MEASURE = (
+    "import os, sys\n"
+    "pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "open(sys.argv[1], 'w').write(f'{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}')\n"
+)
+
+
 def _run_measured(world: World, *args: str, timeout: float = 120) -> tuple[int, str, float]:
     """Run the CLI; its exit code, its output, and its own peak resident memory in MiB
-    (the rusage of that one child, from wait4)."""
+    (the rusage of that one process, from wait4 in a small launcher)."""
     out_path, err_path = world.root / "measured.out", world.root / "measured.err"
+    result = world.root / "measured.rusage"
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = popen(*args, env=world.env(), stdout=out, stderr=err)
-    ends = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > ends:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.05)
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        launcher = subprocess.Popen([sys.executable, "-c", _MEASURE, str(result), *argv(*args)],
+                                    env={**os.environ, **world.env()}, stdout=out, stderr=err,
+                                    start_new_session=True)
+    try:
+        launcher.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(launcher.pid, signal.SIGKILL)
+        launcher.wait()
+        pytest.fail(f"cliper-sched {' '.join(args)} still ran after {timeout} s")
+    code, maxrss_kib = result.read_text("utf-8").split()
     text = out_path.read_text("utf-8", errors="replace") + err_path.read_text("utf-8", errors="replace")
-    return proc.returncode, text, usage.ru_maxrss / 1024
+    return int(code), text, int(maxrss_kib) / 1024
 
 
 # -- 3. one deadline for a whole request --------------------------------------------------------
