@@ -15,7 +15,8 @@ nothing here prints.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -156,8 +157,7 @@ class Manager:
         """Rebuild the state cache from Postiz: our marker, an older cliper-sched's marker,
         else channel + instant + content (and with --match-time, the single post at the slot).
         The user running it is the proof a pull request cannot forge."""
-        prepared = self.prepare()
-        with self.lock(prepared):
+        with self.locked() as prepared:
             if self.state_path.exists() and not force and prepared.state.posts:
                 raise UserError("a state file already exists for this plan", file=str(self.state_path),
                                 hint="`cliper-sched apply` already finds the posts it made by their marker; "
@@ -186,8 +186,7 @@ class Manager:
         from planner.errors import write_failed
         from planner.reconcile import pull as pull_mod
 
-        prepared = self.prepare()
-        with self.lock(prepared):
+        with self.locked() as prepared:
             review = self.review(prepared)
             drifts = [d for d in review.changes.drifts if d.how != "published"]
             if not drifts:
@@ -286,6 +285,17 @@ class Manager:
             notes.append(f"channel {ref!r} is now called {channel.name!r} in Postiz (followed by its id "
                          f"{channel.id}): rename it in the plan, or use the id")
         return channels
+
+    @contextmanager
+    def locked(self, *, preflight: bool = False) -> Iterator[Prepared]:
+        """Prepare, then hold the plan's lock; if it had to wait for another run
+        (--lock-timeout), read the plan, the state and Postiz again: that run changed them."""
+        prepared = self.prepare(preflight=preflight)
+        with self.lock(prepared) as lock:
+            if lock.waited:
+                self.listing.forget()
+                prepared = self.prepare(preflight=preflight)
+            yield prepared
 
     def lock(self, prepared: Prepared) -> Lock:
         """One lock per plan on this server (its channels' ids, not the URL's spelling),

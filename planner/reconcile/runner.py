@@ -115,15 +115,28 @@ class Runner:
         """`verify` (a saved change set) refuses before anything is shown or changed."""
         self.prepare(preflight=True)
         with ExitStack() as locks:
-            self._lock(locks)
+            self._lock(locks, preflight=True)
             run = self.review(preflight=True, overwrite_drift=overwrite_drift, settle=settle)
             if verify is not None:
                 verify(run)
-            show(run)  # before the safety checks: a refusal is read next to its changes
-            for p in self._reviewed():
-                assert p.review is not None
-                self._guard(p, safety.check, p.review.changes, plan_file=str(p.path),
-                            allow_mass_delete=allow_mass_delete, allow_past=allow_past, now=p.manager.now())
+
+            def check() -> None:
+                for p in self._reviewed():
+                    assert p.review is not None
+                    self._guard(p, safety.check, p.review.changes, plan_file=str(p.path),
+                                allow_mass_delete=allow_mass_delete, allow_past=allow_past, now=p.manager.now())
+
+            if run.single:
+                show(run)  # then the check: a refusal is read right under its changes
+                check()
+            else:
+                check()  # first: what is shown and approved is what will run, refused plans apart
+                self._cost(run)
+                if verify is not None and run.failed:
+                    raise UserError("refusing to apply the saved change set in part: "
+                                    + "; ".join(f"{p.label}: {p.error}" for p in run.failed),
+                                    hint="fix what is refused, run `diff --out` again and review the new file")
+                show(run)
             return run, self._execute(run, approve=approve, reporter=reporter, wait=wait,
                                       save_budget=save_budget)
 
@@ -171,11 +184,15 @@ class Runner:
             if other is not p:  # one id = one plan in Postiz's markers: they would claim each other's posts
                 self._guard(p, _same_id, p, other)
 
-    def _lock(self, locks: ExitStack) -> None:
-        """Every plan's lock, in one order for every run (no two runs wait on each other)."""
+    def _lock(self, locks: ExitStack, *, preflight: bool = False) -> None:
+        """Every plan's lock, in one order for every run (no two runs wait on each other).
+        A plan whose lock had to wait (--lock-timeout) is read again: the run that held
+        it changed its state file and Postiz meanwhile."""
         ready = [(p.manager.lock(p.prepared), p) for p in self.plans if p.prepared is not None]
         for lock, p in sorted(ready, key=lambda lp: str(lp[0].path)):
-            self._guard(p, locks.enter_context, lock)
+            if self._guard(p, locks.enter_context, lock)[0] and lock.waited:
+                self.listing.forget()
+                p.prepared = self._guard(p, p.manager.prepare, preflight=preflight)[1]
 
     def review(self, *, preflight: bool = False, overwrite_drift: bool = False,
                 settle: Callable[[float], None] | None = None) -> RunReview:

@@ -21,7 +21,7 @@ from planner import __version__
 from planner.errors import Problem, UserError
 from planner.fsutil import read_capped, sha256_file
 from planner.reconcile.adopt import Entry
-from planner.reconcile.changes import ChangeSet
+from planner.reconcile.changes import ChangeSet, Create, Update
 
 KIND = "cliper-sched/changes"
 VERSION = 1
@@ -50,8 +50,12 @@ def live_digests(entries: list[Entry]) -> dict[str, str]:
 
 
 def changes_digest(changes: ChangeSet) -> str:
+    """The changes as their data shows them, and the channel each is sent to (by id: a
+    channel reconnected under the same name, or another server, is not what was reviewed)."""
+    sent = [c for c in changes.changes if isinstance(c, Create | Update)]
     return _digest({"changes": [c.data() for c in changes.changes], "drift": [d.data() for d in changes.drifts],
-                    "markers": sorted(r.address for r in changes.remarks)})
+                    "markers": sorted(r.address for r in changes.remarks),
+                    "channels": sorted((c.address, c.desired.channel.id) for c in sent)})
 
 
 @dataclass

@@ -339,6 +339,7 @@ class Lock:
 
         self._filelock = filelock
         self._lock = filelock.FileLock(str(self.path), timeout=0)
+        self.waited = False  # another run held it first: what was read before may be stale
 
     def __enter__(self) -> Lock:
         try:
@@ -351,6 +352,7 @@ class Lock:
         return self
 
     def _wait(self) -> None:
+        self.waited = True
         where = f"the lock {self.path} is released as soon as that process ends"
         if self.timeout <= 0:
             raise UserError("another cliper-sched run is applying this plan right now",

@@ -143,8 +143,7 @@ def _unsettled(review: Any, state_path: Path) -> None:
 
 def remove(manager: Any, addresses: list[str]) -> tuple[list[Outcome], list[str]]:
     """Hand posts back to the dashboard. Unknown addresses are refused before anything changes."""
-    prepared = manager.prepare()
-    with manager.lock(prepared):
+    with manager.locked() as prepared:
         review = manager.review(prepared)
         _unsettled(review, manager.state_path)
         rows = _rows(review.entries, review.state.posts)
@@ -201,8 +200,7 @@ def move(manager: Any, old: str, new: str) -> tuple[Outcome, list[str]]:
     if not new_key or not new_ref:
         raise UserError(f"{new!r} is not an address: write `<key>@<channel>`, e.g. clip-07@tiktok-main",
                         hint="`cliper-sched state list PLAN` shows the addresses this plan owns")
-    prepared = manager.prepare()
-    with manager.lock(prepared):
+    with manager.locked() as prepared:
         review = manager.review(prepared)
         _unsettled(review, manager.state_path)
         rows = _rows(review.entries, review.state.posts)

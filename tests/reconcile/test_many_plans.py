@@ -174,3 +174,27 @@ def test_a_saved_change_set_that_undoes_dashboard_edits_needs_the_flag_again(san
     confirmed = run("apply", str(out), "--auto-approve", "--overwrite-drift")
     assert confirmed.code == 0, confirmed.out + confirmed.err
     assert not any("edited in the dashboard" in r["content"] for r in sandbox_main.posts())
+
+
+def test_a_saved_change_set_refuses_when_a_channel_was_replaced_under_its_name(sandbox_main, plan, tmp_path):
+    out = tmp_path / "changes.json"
+    assert run("diff", str(plan), "--out", str(out)).code == 0
+    old = next(c for c in sandbox_main.controls.channels() if c["name"] == "x-main")
+    sandbox_main.controls.update_channel(old["id"], deleted=True)
+    sandbox_main.controls.add_channel("x", "x-main")  # reconnected: same name, another channel
+    refused = run("apply", str(out), "--auto-approve")
+    assert refused.code == 1, refused.out + refused.err
+    assert "the changes are no longer the reviewed ones" in refused.err
+    assert sandbox_main.posts() == []
+
+
+def test_a_plan_refused_by_the_safety_checks_is_left_out_before_the_question(sandbox_main, three):
+    three[1].doc["posts"][0]["at"] = "2020-01-01T10:00:00-06:00"  # past: Postiz would publish it at once
+    three[1].save()
+    result = run("apply", _plans_dir(three), "--auto-approve")
+    assert result.code == 1, result.out + result.err
+    shown = result.out.split("Counted Postiz requests:")[0]
+    # What was shown before applying already counts the refused plan out.
+    assert "Plan: 12 to add, 0 to change, 0 to destroy across 2 plan(s)." in shown
+    assert f"{three[1].path}: error" in shown
+    assert _by_plan(sandbox_main) == {three[0].doc["id"]: 6, three[2].doc["id"]: 6}
