@@ -369,18 +369,19 @@ def _looks_like_a_plan(path: Path) -> bool:
 
 
 def gather(plan_file: Path | None, *, avoid: Iterable[str] = (), folder: bool = True,
-           live: LiveSource | None = None) -> tuple[Occupancy | None, list[str]]:
+           live: LiveSource | None = None, nearby: Iterable[Path] = ()) -> tuple[Occupancy | None, list[str]]:
     """What a plan written to `plan_file` must keep clear of: the other plans in its folder
-    (unless `folder` is False), the plans `avoid` names and, with `live`, the posts
-    scheduled in Postiz. None when there is nothing to avoid; and warnings."""
+    (unless `folder` is False) or `nearby`, the plans `avoid` names and, with `live`, the
+    posts scheduled in Postiz. None when there is nothing to avoid; and warnings (a broken
+    plan nearby is a warning; one named by `avoid`, an error)."""
     occupancy = Occupancy()
     if live is not None:
         occupancy.add_live(live)
-    around = neighbours(plan_file) if folder and plan_file is not None else []
-    nearby, warnings = load_others(around, explicit=False)
+    around = neighbours(plan_file) if folder and plan_file is not None else list(nearby)
+    loaded, warnings = load_others(around, explicit=False)
     named, _ = load_others(expand_avoid(avoid, plan_file), explicit=True)
     seen: set[Path] = set()
-    for plan, shown in nearby + named:
+    for plan, shown in loaded + named:
         if plan.path.resolve() not in seen:
             seen.add(plan.path.resolve())
             occupancy.add_plan(plan, shown)

@@ -77,13 +77,14 @@ def _substitute(pattern: re.Pattern, escape: Callable[[int], str], text: str) ->
     return pattern.sub(one, text) if pattern.search(text) else text
 
 
-def _python_escape(code: int) -> str:
+def _python_escape(code: int, *, upper: bool = False) -> str:
+    """`\\n`, `\\xa0`, `\\u200b`, `\\U000e0041`; `upper`: hex digits as YAML files spell them."""
     char = chr(code)
     if char in _SHORT:
         return _SHORT[char]
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+    digits = f"{code:02x}" if code < 0x100 else f"{code:04x}" if code < 0x10000 else f"{code:08x}"
+    prefix = "\\x" if code < 0x100 else "\\u" if code < 0x10000 else "\\U"
+    return prefix + (digits.upper() if upper else digits)
 
 
 def printable(text: str, *, multiline: bool = False) -> str:
@@ -112,12 +113,7 @@ def json_text(value, **kwargs) -> str:
 
 
 def _yaml_escape(code: int) -> str:
-    char = chr(code)
-    if char in _SHORT:
-        return _SHORT[char]
-    if code < 0x100:
-        return f"\\x{code:02X}"
-    return f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
+    return _python_escape(code, upper=True)
 
 
 def yaml_escaped(quoted: str) -> str:

@@ -146,6 +146,12 @@ def _dropped(out: Merge, post: PlanPost, base, past: set[str], three_way: bool) 
     empty = g.overrides_digest({})
     edited = [name for name in ("caption", "media", "slot", "overrides")
               if current[name] != base.get(name, empty if name == "overrides" else None)]
+    # `plan` never writes a status nor a per-channel time: either one is a hand edit the
+    # digests do not cover.
+    if post.status is not None or any(ov.status is not None for ov in post.overrides.values()):
+        edited.append("status")
+    if any(ov.at is not None for ov in post.overrides.values()):
+        edited.append("overrides.at")
     if edited:
         out.notes.append(Note(post.key, "kept", f"CLIPER has no clip {post.clip} any more, but you edited "
                               f"this post ({', '.join(edited)}): kept; delete it by hand if it should go"))

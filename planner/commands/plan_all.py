@@ -15,7 +15,6 @@ twice gives the same plans.
 
 from __future__ import annotations
 
-import glob
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -110,8 +109,8 @@ def _other_plans(folder: Path, targets: set[str]) -> list[Path]:
 
 def _occupancy(request: PlanRequest, plan_file: Path, around: list[Path]) -> Occupancy | None:
     """The slots `around` and --avoid hold, for the plan going to `plan_file`."""
-    avoid = [*request.avoid, *(glob.escape(str(p)) for p in around)]
-    occupancy, warnings = gather(plan_file, avoid=avoid, folder=False)
+    # The folder's plans are neighbours (a broken one is a warning), not plans named by --avoid.
+    occupancy, warnings = gather(plan_file, avoid=request.avoid, folder=False, nearby=around)
     for message in warnings:
         warn(message)
     return occupancy

@@ -111,3 +111,16 @@ def test_the_plans_of_one_run_share_no_slot_and_a_second_run_changes_nothing(tmp
     res = cli("plan", tmp_path / "ws", "--all-videos", "-o", plans, *ARGS, "--window", "09:00-21:00")
     assert res.code == 0, res.err
     assert {p.name: p.read_text(encoding="utf-8") for p in plans.glob("*.yaml")} == first
+
+
+def test_a_broken_plan_already_in_the_folder_is_a_warning_not_a_stop(tmp_path, cli):
+    # Like `plan -o` into that folder: a neighbour that does not read is skipped with a
+    # warning; only a plan named with --avoid must read.
+    three_videos(tmp_path / "ws", broken=False)
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    (plans / "old.yaml").write_text("version: 1\nname: old\nposts: [oops\n", encoding="utf-8")
+    res = cli("plan", tmp_path / "ws", "--all-videos", "-o", plans, *ARGS)
+    assert res.code == 0, res.err
+    assert "old.yaml" in res.err
+    assert len(list(plans.glob("tech-tertulia-*.yaml"))) == 3

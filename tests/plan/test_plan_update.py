@@ -231,3 +231,23 @@ def test_update_errors_are_clear_and_write_nothing(tmp_path, cli):
     assert r.code == 1 and "Traceback" not in r.err
     assert "rules file" in r.err and "--rules" in r.err
     assert plan.read_bytes() == before
+
+
+def test_a_dropped_clip_whose_post_was_made_a_draft_is_kept(tmp_path, cli):
+    # `status: draft` and a per-channel time are hand edits too, though no digest covers them.
+    ws, plan = _setup(tmp_path, cli, clips=3)
+    text = plan.read_text(encoding="utf-8")
+    start = text.index("- key: clip-01")
+    line_end = text.index("\n", start)
+    plan.write_text(text[:line_end + 1] + "  status: draft\n" + text[line_end + 1:], encoding="utf-8")
+    assert cli("validate", plan).code == 0
+    doc = json.loads(ws.copys.read_text(encoding="utf-8"))
+    doc["clips"] = [c for c in doc["clips"] if c["clip_id"] != 1]
+    ws.copys.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    ws.clips[1].unlink()
+
+    r = cli("plan", "--update", plan)
+
+    assert r.code == 0, r.err
+    assert "clip-01" in _posts(plan) and _posts(plan)["clip-01"]["status"] == "draft"
+    assert "clip-01: CLIPER has no clip 1 any more, but you edited this post (status): kept" in r.err
