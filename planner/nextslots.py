@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from planner.cadence import Cadence, CadenceError
 from planner.errors import UserError
+from planner.occupancy import Limits, Occupancy
 from planner.planfile import Plan, PlanPost
 
 
@@ -47,9 +48,21 @@ class _PlanHolds:
         return True
 
 
+class _Both:
+    """Free only if free for both: the plan's own posts and the other plans' (occupancy.py)."""
+
+    def __init__(self, own: _PlanHolds, others: Occupancy) -> None:
+        self.own, self.others = own, others
+
+    def claim(self, times: list[tuple[str, datetime]]) -> bool:
+        return self.others.claim(times) and self.own.claim(times)
+
+
 def next_free_slots(cadence: Cadence, plan: Plan, kept: list[PlanPost], count: int,
-                    channels: list[str], now: datetime, *, rules_file: str | None = None) -> list[datetime]:
-    """`count` post times for new clips: after `now` and after the last of `kept`."""
+                    channels: list[str], now: datetime, *, rules_file: str | None = None,
+                    others: Occupancy | None = None) -> list[datetime]:
+    """`count` post times for new clips: after `now` and after the last of `kept`, clear of
+    `others` (the other plans `plan` itself would avoid: the folder's, --avoid)."""
     keys = {p.key for p in kept}
     held = [(t.channel_ref, t.at) for t in plan.targets() if t.post.key in keys]
     floor = max([now] + [p.at for p in kept])
@@ -57,7 +70,9 @@ def next_free_slots(cadence: Cadence, plan: Plan, kept: list[PlanPost], count: i
         last = max(p.at for p in kept)
         cadence = replace(cadence, start=last.astimezone(cadence.timezone), start_wall=None)
     cadence = replace(cadence, start_is_floor=True)
-    cadence.occupancy = _PlanHolds(cadence, held)
+    own = _PlanHolds(cadence, held)
+    cadence.occupancy = own if others is None else _Both(
+        own, others.for_plan(Limits(cadence.timezone, cadence.max_per_day, cadence.interval)))
     try:
         return cadence.slots(count, channels, floor)
     except CadenceError as exc:

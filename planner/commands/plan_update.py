@@ -24,6 +24,7 @@ from planner.errors import Problem, UserError, write_failed
 from planner.fsutil import PLAN_MAX_BYTES, atomic_write_text, read_capped
 from planner.header import plan_header
 from planner.nextslots import next_free_slots
+from planner.occupancy import gather
 from planner.planfile import Plan, load_plan, read_plan_text
 from planner.rules import make_cadence
 from planner.term import paint, safe, warn
@@ -58,9 +59,14 @@ def run_update(plan_arg: str, *, now: datetime) -> int:
     def render(key: str, clip: int | None, caption: str) -> dict:
         return overrides_for(rules, key, clip, caption, video_id=video_id, name=name)
 
+    # New clips keep clear of the other plans, as `plan` itself would (offline: not Postiz).
+    others, notes = (None, []) if request.no_avoid else gather(plan_path, avoid=request.avoid)
+    for note in notes:
+        warn(note)
+
     def place(kept, count):
         cadence = make_cadence(rules, channels, strict_start=False)
-        return next_free_slots(cadence, plan, kept, count, channels, now, rules_file=rules.source)
+        return next_free_slots(cadence, plan, kept, count, channels, now, rules_file=rules.source, others=others)
 
     if not plan.generated:
         warn(f"{plan_path} has no `generated:` section (made before plans recorded what plan wrote): "

@@ -251,3 +251,23 @@ def test_a_dropped_clip_whose_post_was_made_a_draft_is_kept(tmp_path, cli):
     assert r.code == 0, r.err
     assert "clip-01" in _posts(plan) and _posts(plan)["clip-01"]["status"] == "draft"
     assert "clip-01: CLIPER has no clip 1 any more, but you edited this post (status): kept" in r.err
+
+
+def test_update_keeps_new_clips_clear_of_the_other_plans_in_the_folder(tmp_path, cli):
+    # ep2 was planned after ep1 into the same folder, so it took the slots after ep1's last
+    # post; a clip added to ep1 must not land on one of them, nor break the daily cap.
+    ws, plan = _setup(tmp_path, cli, clips=3)
+    ws2 = make_workspace(tmp_path / "cliper2", clips=3)
+    ep2 = plan.parent / "ep2.yaml"
+    r = cli("plan", ws2.root, "--rules", tmp_path / "rules.yaml", "--name", "ep2", "-o", ep2)
+    assert r.code == 0, r.err
+    _set_captions(ws, {}, add=4)
+
+    r = cli("plan", "--update", plan)
+
+    assert r.code == 0, r.err
+    assert "clip-04" in _posts(plan)
+    checked = cli("validate", plan.parent)
+    assert checked.code == 0, checked.err  # no minute twice on a channel, no day over 3
+    taken = {post["at"] for post in _posts(ep2).values()}
+    assert _posts(plan)["clip-04"]["at"] not in taken
