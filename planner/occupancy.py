@@ -35,7 +35,7 @@ from planner.cadence import Duration, localize
 from planner.errors import Problem, UserError
 from planner.fsutil import PLAN_MAX_BYTES
 from planner.planfile import Plan, read_plan
-from planner.postiz.models import MARKER_KEY
+from planner.reconcile.ownership import Marker
 from planner.yamldoc import parse_yaml, read_text
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,8 @@ class Occupancy:
         for post in self._live.cover(start, end):
             if post.state not in _LIVE_STATES_HELD:
                 continue
-            if _marker_plan(post.settings) in self._plan_ids:  # its plan file says where it goes
+            marker = Marker.parse(post.marker)
+            if marker is not None and marker.plan_id in self._plan_ids:  # its plan file says where it goes
                 continue
             channel, at = post.integration_id, post.at.astimezone(UTC)
             if (channel, _minute(at)) in self._own_live or self._same_minute(channel, at):
@@ -277,13 +278,6 @@ def _minute(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(second=0, microsecond=0)
 
 
-def _marker_plan(settings: object) -> str | None:
-    """The plan id in a live post's ownership marker (`cs1:<plan id>:<fp>:<address>`), if any."""
-    marker = settings.get(MARKER_KEY) if isinstance(settings, dict) else None
-    parts = marker.split(":", 3) if isinstance(marker, str) else []
-    return parts[1] if len(parts) == 4 else None
-
-
 def _resolver(channels: list[Any]) -> Callable[[str], str | None]:
     """ref -> integration id: an id, else a name only one channel has (exact, then any case)."""
     by_id = {c.id for c in channels}
@@ -305,11 +299,12 @@ def _resolver(channels: list[Any]) -> Callable[[str], str | None]:
 
 def neighbours(plan_file: Path) -> list[Path]:
     """The other plan files in `plan_file`'s folder."""
-    return _plan_files_in(plan_file.parent, but=plan_file)
+    return plan_files_in(plan_file.parent, but=plan_file)
 
 
-def _plan_files_in(folder: Path, *, but: Path | None) -> list[Path]:
-    """The plan files directly in `folder` (hidden ones skipped), sorted, except `but`."""
+def plan_files_in(folder: Path, *, but: Path | None = None) -> list[Path]:
+    """The plan files directly in `folder` (hidden ones skipped), sorted, except `but`:
+    what `cliper-sched diff plans/` means by a folder of plans, everywhere."""
     if not folder.is_dir():
         return []
     skip = but.resolve() if but is not None else None
@@ -327,7 +322,7 @@ def expand_avoid(patterns: Iterable[str], plan_file: Path | None) -> list[Path]:
             raise UserError(f"--avoid {pattern}: no such plan file or folder",
                             hint="give plan files, folders of them or a glob, e.g. --avoid 'campaigns/*.yaml'")
         for match in map(Path, matches):
-            for path in _plan_files_in(match, but=plan_file) if match.is_dir() else [match]:
+            for path in plan_files_in(match, but=plan_file) if match.is_dir() else [match]:
                 if path.resolve() != own:
                     found.setdefault(path.resolve(), path)
     return list(found.values())

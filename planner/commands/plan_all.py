@@ -25,7 +25,7 @@ from planner.cliper.locate import find_videos
 from planner.compose import NOTHING_WRITTEN, PlanRequest, plan_video, rules_for
 from planner.errors import CliperError, Problem, UserError, write_failed
 from planner.fsutil import atomic_write_text
-from planner.occupancy import Occupancy, gather
+from planner.occupancy import Occupancy, gather, plan_files_in
 from planner.planfile import dump_plan
 from planner.planfiles import plan_file_names
 from planner.term import warn
@@ -101,10 +101,7 @@ def plan_all_videos(request: PlanRequest, *, now: datetime, write_schema) -> Non
 
 def _other_plans(folder: Path, targets: set[str]) -> list[Path]:
     """The plan files already in `folder` that this run does not write."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
-                  and p.is_file() and p.name not in targets)
+    return [p for p in plan_files_in(folder) if p.name not in targets]
 
 
 def _occupancy(request: PlanRequest, plan_file: Path, around: list[Path]) -> Occupancy | None:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from planner.errors import UserError
-
-SUFFIXES = (".yaml", ".yml")
+from planner.occupancy import plan_files_in
 
 
 def expand(args: tuple[str, ...] | list[str]) -> list[Path]:
@@ -21,8 +20,7 @@ def expand(args: tuple[str, ...] | list[str]) -> list[Path]:
     for arg in args:
         path = Path(arg)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir()
-                           if p.suffix in SUFFIXES and not p.name.startswith(".") and p.is_file())
+            found = plan_files_in(path)
             if not found:
                 raise UserError("this folder holds no plan file (*.yaml)", file=arg,
                                 hint="give plan files or a folder of them, e.g. `plans/`")
