@@ -33,6 +33,11 @@ class Create:
                 "new": self.desired.record.as_dict(), "media_files": media_files(self.desired)}
 
 
+def _settings_keys(fields: list[FieldChange]) -> bool:
+    """Every change is a settings key added or changed (PUT merges keys: none can be removed)."""
+    return all(f.path.startswith("settings.") and f.new is not None for f in fields)
+
+
 @dataclass
 class Update:
     address: str
@@ -46,7 +51,7 @@ class Update:
     @property
     def settings_only(self) -> bool:
         """Only settings keys added or changed: PUT /posts/:id/settings (uncounted) can do it."""
-        return all(f.path.startswith("settings.") and f.new is not None for f in self.fields)
+        return _settings_keys(self.fields)
 
     @property
     def status(self) -> FieldChange | None:
@@ -66,7 +71,7 @@ class Update:
         rest = self.settings_fields
         if not rest:
             return self.status is not None
-        return put_settings and all(f.path.startswith("settings.") and f.new is not None for f in rest)
+        return put_settings and _settings_keys(rest)
 
     def data(self) -> dict:
         return {"action": "update", "address": self.address, "post_id": self.live.id,

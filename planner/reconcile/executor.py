@@ -142,6 +142,7 @@ class Executor:
         self.wait = wait
         self.reporter = reporter
         self.put_settings = settings_listed is not False  # v2.23.0 lists no settings and has no PUT
+        self.put_status = True  # no Postiz lacks PUT /posts/:id/status; learnt once if one does
         self.save_budget = save_budget
         self.sleep = sleep
         self.result = Result()  # the whole run; each part's own in part.result
@@ -282,14 +283,15 @@ class Executor:
         part = self._part(upd)
         owned = part.state.posts.get(upd.address) or upd.owned
         keys = bool(upd.settings_fields)
-        if keys and not self.put_settings:
-            return False  # this run already learnt that the server has no settings route
+        if (keys and not self.put_settings) or (upd.status is not None and not self.put_status):
+            return False  # this run already learnt that the server lacks that route
         applied, fingerprint, state = owned.applied, owned.fingerprint, upd.live.state
         if upd.status is not None:
             status = upd.desired.record.status
             try:
                 state = self._request(lambda: self.client.set_status(upd.live.id, status))
             except RouteNotFound:  # not seen on any Postiz (v2.23.0 has it): edit instead
+                self.put_status = False
                 self.reporter.step("  (this Postiz has no status route; switching through POST /posts, counted)")
                 return False
             except NotFound:
@@ -303,6 +305,7 @@ class Executor:
             applied = applied.replace(status=status)
             # Recorded at once: the status is switched whatever becomes of the settings.
             self._own_put(part, upd, owned, applied, fingerprint, state)
+        recorded = (applied, fingerprint) if upd.status is not None else None
         if keys or self.put_settings:
             wanted = applied.replace(settings=upd.desired.record.settings)
             mark = ownership.marker_for(part.plan_id, upd.address, wanted)
@@ -330,7 +333,8 @@ class Executor:
                                    f"to date ({exc.message}); the next apply does it")
             else:
                 applied, fingerprint = wanted, mark.fingerprint
-        self._own_put(part, upd, owned, applied, fingerprint, state)
+        if (applied, fingerprint) != recorded:  # not twice for a switch whose marker PUT changed nothing
+            self._own_put(part, upd, owned, applied, fingerprint, state)
         for r in self._results(part):
             r.changed += 1
         self.reporter.step(f"~ {self._label(part, upd.address)}: {self._put_words(upd)} "

@@ -46,7 +46,8 @@ def _refs(plan: Any) -> dict[str, tuple[int | None, str]]:
     return refs
 
 
-def _by_name(channels: list[Channel], ref: str) -> dict[str, Channel]:
+def by_name(channels: list[Channel], ref: str) -> dict[str, Channel]:
+    """The channels `ref` names: its exact name, else any case (several: ambiguous)."""
     exact = {c.id: c for c in channels if c.name == ref}
     return exact or {c.id: c for c in channels if c.name.casefold() == ref.casefold()}
 
@@ -54,7 +55,7 @@ def _by_name(channels: list[Channel], ref: str) -> dict[str, Channel]:
 def unresolved(plan: Any, channels: list[Channel]) -> list[str]:
     """Channel refs of the plan that match no channel id nor name."""
     ids = {c.id for c in channels}
-    return [ref for ref in _refs(plan) if ref not in ids and not _by_name(channels, ref)]
+    return [ref for ref in _refs(plan) if ref not in ids and not by_name(channels, ref)]
 
 
 def resolve_channels(plan: Any, channels: list[Channel], *,
@@ -76,7 +77,7 @@ def resolve_channels(plan: Any, channels: list[Channel], *,
         if ref in by_id:
             resolved[ref] = by_id[ref]
             continue
-        unique = _by_name(infos, ref)
+        unique = by_name(infos, ref)
         if len(unique) == 1:
             resolved[ref] = next(iter(unique.values()))
         elif len(unique) > 1:

@@ -29,7 +29,7 @@ from typing import Any
 from planner.errors import UserError
 from planner.postiz.errors import AuthError, NotFound, PostizError, RouteNotFound
 from planner.postiz.models import MARKER_KEY, LivePost
-from planner.reconcile import normalize, ownership
+from planner.reconcile import normalize, ownership, refresh
 from planner.reconcile.adopt import Entry
 from planner.reconcile.ownership import Marker
 from planner.reconcile.state import Owned
@@ -229,10 +229,9 @@ def _same_channel(manager: Any, plan_channels: dict, row: Row, new: str) -> None
         return
     channel = plan_channels.get(new_ref)
     if channel is None:
-        listed = manager.client.list_channels()
-        named = [c for c in listed if c.id == new_ref or c.name == new_ref] or \
-            [c for c in listed if c.name.casefold() == new_ref.casefold()]
-        channel = named[0] if len(named) == 1 else None
+        listed = manager.listing.channels()  # read once this run already
+        named = {c.id: c for c in listed if c.id == new_ref} or refresh.by_name(listed, new_ref)
+        channel = next(iter(named.values())) if len(named) == 1 else None
     if channel is None or channel.id != row.owned.channel_id:
         raise UserError(f"{new!r} names another channel than {row.address!r}: a post cannot move between "
                         "channels", file=str(manager.state_path),
