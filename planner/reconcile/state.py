@@ -22,8 +22,10 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from planner.errors import UserError, write_failed
@@ -56,9 +58,11 @@ def state_path_for(plan_path: str | os.PathLike) -> Path:
     return plan_path.with_name(f"{stem}.state.json")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Owned:
-    """One post the plan owns: where it lives in Postiz and what we last applied."""
+    """One post the plan owns: where it lives in Postiz and what we last applied.
+    Frozen: the state file renders each entry once and reuses the text while the entry
+    is the same object (State.dumps)."""
 
     post_id: str
     channel_id: str
@@ -141,6 +145,9 @@ class State:
     # it, so a request not found in Postiz may have been in flight since then (journal.py).
     saved_at: datetime | None = None
     notes: list[str] = field(default_factory=list)  # entries ignored on load, and why
+    # (kind, key) -> (entry, plan id, its signed text in the file); see dumps().
+    _texts: dict[tuple[str, object], tuple[object, str, str]] = field(default_factory=dict, repr=False,
+                                                                      compare=False)
 
     # -- changes -------------------------------------------------------------------
 
@@ -191,25 +198,59 @@ class State:
 
     # -- file ----------------------------------------------------------------------
 
-    def as_dict(self) -> dict:
+    def _signer(self) -> Signer:
         if self.signer is None:
             raise RuntimeError("a state without a signer is never written")
-        sign, pid = self.signer.sign, self.plan_id
+        return self.signer
+
+    def _post(self, address: str, owned: Owned) -> dict:
+        return {**owned.as_dict(), "mac": self._signer().sign("post", self.plan_id, owned.signed_body(address))}
+
+    def _media(self, sha: str, entry: dict) -> dict:
+        return {**entry, "mac": self._signer().sign("media", self.plan_id, {"sha256": sha, **entry})}
+
+    def _intent(self, intent: Intent) -> dict:
+        return {**intent.as_dict(), "mac": self._signer().sign("intent", self.plan_id, intent.as_dict())}
+
+    def _scalars(self) -> dict:
         extra = {"saved_at": normalize.iso_z(self.saved_at)} if self.journal and self.saved_at else {}
+        return {**extra, "version": VERSION, "plan": self.plan_name, "plan_id": self.plan_id,
+                "api_url": self.api_url}
+
+    def as_dict(self) -> dict:
         return {
-            **extra,
-            "version": VERSION,
-            "plan": self.plan_name,
-            "plan_id": pid,
-            "api_url": self.api_url,
-            "posts": {a: {**o.as_dict(), "mac": sign("post", pid, o.signed_body(a))}
-                      for a, o in self.posts.items()},
-            "media": {sha: {**m, "mac": sign("media", pid, {"sha256": sha, **m})} for sha, m in self.media.items()},
-            "journal": [{**i.as_dict(), "mac": sign("intent", pid, i.as_dict())} for i in self.journal],
+            **self._scalars(),
+            "posts": {a: self._post(a, o) for a, o in self.posts.items()},
+            "media": {sha: self._media(sha, m) for sha, m in self.media.items()},
+            "journal": [self._intent(i) for i in self.journal],
         }
 
     def dumps(self) -> str:
-        return json.dumps(self.as_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        """`json.dumps(self.as_dict(), sort_keys=True, indent=2, ensure_ascii=False)`, to the
+        byte (tests/reconcile/test_logic.py holds the two equal), built so that an entry is
+        signed and rendered once, not at every save: an apply saves after every request,
+        and redoing every entry each time made a 180-post apply spend most of its CPU here."""
+        parts = {key: _json(value) for key, value in self._scalars().items()}
+        parts["posts"] = _laid_out("{", [self._line("post", a, o, partial(self._post, a, o))
+                                         for a, o in sorted(self.posts.items())], "}")
+        parts["media"] = _laid_out("{", [self._line("media", sha, dict(m), partial(self._media, sha, m))
+                                         for sha, m in sorted(self.media.items())], "}")
+        parts["journal"] = _laid_out("[", [self._line("intent", None, i, partial(self._intent, i))
+                                           for i in self.journal], "]")
+        return "{\n" + ",\n".join(f"  {_json(key)}: {parts[key]}" for key in sorted(parts)) + "\n}\n"
+
+    def _line(self, kind: str, key: str | None, entry: object, build: Callable[[], dict]) -> str:
+        """One entry of posts, media (`key`: its key) or the journal (`key` None) as the
+        file lays it out, rendered again only when the entry or the plan id changed
+        (entries are replaced, never changed in place)."""
+        slot = (kind, key if key is not None else id(entry))
+        cached = self._texts.get(slot)
+        if cached is not None and cached[0] == entry and cached[1] == self.plan_id:
+            return cached[2]
+        text = json.dumps(build(), sort_keys=True, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        line = f"    {_json(key)}: {text}" if key is not None else f"    {text}"
+        self._texts[slot] = (entry, self.plan_id, line)
+        return line
 
     def save(self) -> None:
         if self.journal:
@@ -237,6 +278,17 @@ class State:
             check_writable(self.path)
         except OSError as exc:
             raise write_failed(str(self.path), "the state file", exc, "nothing was changed in Postiz") from None
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _laid_out(opening: str, lines: list[str], closing: str) -> str:
+    """A JSON object or array one level down from its member lines (each already
+    indented two levels), as json.dumps(indent=2) lays it out. JSON strings hold no raw
+    newline, so every newline in a rendered entry is the layout's."""
+    return f"{opening}\n" + ",\n".join(lines) + f"\n  {closing}" if lines else opening + closing
 
 
 def load(path: Path, plan_name: str, plan_id: str, signer: Signer) -> State:

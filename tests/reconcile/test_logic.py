@@ -178,6 +178,52 @@ def test_state_file_round_trips_sorted_signed_and_without_secrets(tmp_path):
     assert forged.posts == {} and "not signed with this API key" in forged.notes[0]
 
 
+def test_state_file_text_follows_every_change_of_its_entries(tmp_path):
+    """The file is written at every step of an apply, each post rendered once and reused
+    while it is unchanged: whatever changes (an entry replaced, forgotten or renamed, the
+    plan id, media, the journal), the text is exactly the sorted, indented JSON of what the
+    state holds, and every entry in it still verifies."""
+    from dataclasses import replace
+
+    from planner.reconcile.journal import Intent, IntentEntry
+
+    path = tmp_path / "ep12.state.json"
+    st = State(path=path, plan_name="ep12", plan_id="plan0001", api_url=None, signer=SIGNER)
+
+    def check() -> None:
+        st.save()
+        text = path.read_text("utf-8")
+        assert text == json.dumps(st.as_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        again = load(path, "ep12", st.plan_id, SIGNER)
+        assert again.notes == [] and again.posts == st.posts and again.media == st.media
+        assert again.journal == st.journal
+
+    check()  # empty
+    captions = ["hola", "línea 1\nlínea 2 \u200b", 'comillas "y" \\ barras', "日本語 🎬"]
+    for i, caption in enumerate(captions):
+        rec = desired(at=T0 + timedelta(hours=i), caption=caption, key=f"clip-0{i}").record
+        st.own(f"clip-0{i}@x-main", owned(rec, caption))
+        check()
+    st.record_media("a" * 64, "m1", "/uploads/1.mp4")
+    st.add_intents([Intent(date="2031-03-01T14:00:00.000Z", sent_at="2031-03-01T13:00:00.000Z", entries=(
+        IntentEntry(address="clip-09@x-main", channel_id="ch-x", at="2031-03-01T14:00:00.000Z",
+                    caption_digest="d", content="nuevo", record=desired(caption="nuevo").record),))])
+    check()
+    st.replace_intent(st.journal[0], st.journal[0].keeping(st.journal[0].entries, unanswered=True))
+    check()
+    first = st.posts["clip-01@x-main"]
+    st.own("clip-01@x-main", replace(first, state="PUBLISHED", release_url="https://x.com/1"))
+    check()
+    assert '"release_url": "https://x.com/1"' in path.read_text("utf-8")
+    st.forget("clip-02@x-main")
+    st.rename("clip-03@x-main", "clip-33@x-main", st.posts["clip-03@x-main"])
+    st.record_media("a" * 64, "m2", "/uploads/2.mp4")
+    st.replace_journal([])
+    check()
+    st.plan_id = "plan0002"  # every entry is signed again for the new id
+    check()
+
+
 def test_state_file_errors_say_where_and_what_to_do(tmp_path):
     path = tmp_path / "ep12.state.json"
     path.write_text('{"version": 2, "plan": "ep12", "posts": {"x": {}}, "media": {}, "journal": []}')
