@@ -21,7 +21,7 @@ from planner.fsutil import sha256_file
 from planner.planfile import Plan, Target, read_plan
 from planner.providers import (
     PROVIDERS,
-    caption_length,
+    caption_length_over,
     effective_settings,
     max_length,
     media_problem,
@@ -48,8 +48,8 @@ def caption_problems(caption: str, provider: str | None) -> list[tuple[str, str 
                     "escape part of it (write ‹ › or words instead)", None))
     limit = max_length(provider) if provider else None
     if provider and limit is not None:
-        n = caption_length(provider, caption)
-        if n > limit:
+        n = caption_length_over(provider, caption, limit)
+        if n is not None:
             how = "weighted as X counts it" if provider == "x" else "as Postiz counts it"
             out.append((f"the caption is {n} characters ({how}); {provider} allows {limit}",
                         "shorten it, or give that channel a shorter caption in the post's overrides"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import types
+import unicodedata
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -40,3 +41,21 @@ def parse_tweet() -> Callable[[str], Any]:
 
 def weighted_length(text: str) -> int:
     return parse_tweet()(text).weightedLength
+
+
+# twitter-text v3's weights (its config.py; tests/plan/test_providers.py checks them):
+# a code point weighs 1 or 2, an emoji sequence 2 in all, a URL 23 whatever its length.
+MAX_CHAR_WEIGHT = 2
+URL_WEIGHT = 23
+
+
+def surely_within(text: str, limit: int) -> bool:
+    """True when `text` cannot weigh more than `limit`, decided without twitter-text, whose
+    import compiles regexes for ~0.13 s of every command that checks an X caption.
+
+    An upper bound of the weighted length: twitter-text counts the NFC form, in which no
+    code point weighs more than 2, and a URL weighs 23 in place of its characters; every
+    URL it finds has a '.' in its domain, and URLs do not overlap, so there are no more
+    URLs than dots. A caption over the bound is weighed by twitter-text itself."""
+    nfc = unicodedata.normalize("NFC", text)
+    return MAX_CHAR_WEIGHT * len(nfc) + URL_WEIGHT * nfc.count(".") <= limit

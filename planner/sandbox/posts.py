@@ -83,7 +83,7 @@ def _validate_posts(entry: dict, channel: dict, post_type: object, compat: str) 
     if problem:
         raise post_validation(identifier, name, problem)
     limit = providers.max_length(identifier, entry["settings"], bool(channel["verified"]), compat)
-    if any(providers.content_length(identifier, item.get("content", "")) > limit for item in values):
+    if any(providers.content_over(identifier, item.get("content", ""), limit) for item in values):
         raise post_validation(identifier, name, "post is too long, please fix it")
 
 

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.providers import (
     PROVIDERS,
     caption_length,
+    caption_length_over,
     default_settings,
     missing_settings,
     title_from_caption,
 )
 from planner.sandbox import providers as sandbox_providers
 from planner.sandbox.server import COMPAT_MODES
+from planner.xtext import weighted_length
 
 
 def test_lengths_are_utf16_units_after_html_serialisation():
@@ -28,6 +33,44 @@ def test_x_takes_the_larger_of_weighted_and_raw():
     assert caption_length("x", url) == len(url)  # raw wins: URL weighted 23 only
     assert caption_length("x", "漢字") == 4  # CJK weighs 2 each, raw is 2
     assert caption_length("linkedin", "漢字") == 2
+
+
+# Pieces that move twitter-text's weight away from the plain count: URLs with and without a
+# scheme, a bare t.co, dots, CJK, emoji sequences (skin tone, flag, keycap, ZWJ family),
+# characters NFC decomposes (U+0958) or composes (e + U+0301), and © (an emoji alone).
+_X_PIECES = ["https://example.com/a", "example.com", "x.com", "t.co", "https://t.co/a", "www.x.mx/p?q=1", ".", "..", " ", "a", "ñ",
+             "漢字", "😀", "👍🏽", "🇲🇽", "#️⃣", "👨‍👩‍👧", "\u0958", "e\u0301", "©", "\n", "\r\n", "&", "<"]
+x_texts = st.one_of(st.lists(st.sampled_from(_X_PIECES), max_size=80).map("".join),
+                    st.text(st.characters(blacklist_categories=("Cs",)), max_size=200))
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=x_texts, offset=st.integers(-40, 40))
+def test_an_x_caption_is_only_let_through_unweighed_when_it_surely_fits(text, offset):
+    """`validate` (and the sandbox) skip twitter-text when a cheap bound proves the caption
+    fits: whatever the text, they report exactly what weighing it reports."""
+    from planner.xtext import MAX_CHAR_WEIGHT, URL_WEIGHT, surely_within
+
+    full = caption_length("x", text)
+    limit = max(0, full + offset)  # near the caption's weight, where a wrong short cut shows
+    assert caption_length_over("x", text, limit) == (full if full > limit else None)
+    # The sandbox takes the same short cut when it checks a post as Postiz would.
+    assert sandbox_providers.content_over("x", text, limit) == (sandbox_providers.content_length("x", text) > limit)
+    nfc = unicodedata.normalize("NFC", text)
+    bound = MAX_CHAR_WEIGHT * len(nfc) + URL_WEIGHT * nfc.count(".")
+    assert surely_within(text, bound) and weighted_length(text) <= bound
+
+
+def test_the_bound_uses_twitter_texts_own_weights():
+    from planner.xtext import MAX_CHAR_WEIGHT, URL_WEIGHT, parse_tweet
+
+    parse_tweet()  # imports twitter_text (without pkg_resources)
+    from twitter_text.config import config
+
+    options = config["defaults"]
+    assert options["transformed_url_length"] == URL_WEIGHT
+    heaviest = max([options["default_weight"], *(r["weight"] for r in options["ranges"])])
+    assert heaviest / options["scale"] == MAX_CHAR_WEIGHT
 
 
 # -- defaults, judged by the sandbox's copy of Postiz's settings DTOs ---------------------
