@@ -75,7 +75,7 @@ def _wait_fired(box: Box, apply: subprocess.Popen, timeout: float = 60) -> None:
 
 @pytest.mark.slow
 def test_postiz_killed_and_restarted_mid_apply(tmp_path, templates, runner):
-    fresh, _applied, _port = templates("main")
+    fresh, _applied = templates("main")
     root = tmp_path / "p"
     shutil.copytree(fresh, root)
     port = _free_port()
