@@ -210,8 +210,9 @@ and `cliper-sched diff --detailed-exitcode` exits 0.
   least every 8 boundaries, a deterministic subset, to keep the suite fast.)
   `--full` adds the chains whose crash states are equivalent (`before-request`,
   `before-state-write`, `after-state-write`, v2.23.0 `before-request`). Single
-  kills from a fresh start are followed by a plain re-run with the real settle
-  time, and one uses a real `python -m planner` process.
+  kills from a fresh start are followed by a re-run, one of them a plain re-run
+  with the real settle time; and the installed `cliper-sched` is killed -9 from
+  outside while a create is in flight.
 - `tests/reliability/test_process_faults.py`: the Postiz server killed -9 while
   a create hangs in it, and restarted on the same database; two applies of one
   plan started at the same moment.
