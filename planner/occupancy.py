@@ -35,12 +35,12 @@ from planner.cadence import Duration, localize
 from planner.errors import Problem, UserError
 from planner.fsutil import PLAN_MAX_BYTES
 from planner.planfile import Plan, read_plan
+from planner.planfiles import plan_files_in
 from planner.reconcile.ownership import Marker
 from planner.yamldoc import parse_yaml, read_text
 
 log = logging.getLogger(__name__)
 
-PLAN_SUFFIXES = (".yaml", ".yml")
 # Live posts that will never go out take no slot.
 _LIVE_STATES_HELD = ("QUEUE", "PUBLISHED")
 # Postiz is read in windows at least this long, doubling as the cadence reaches further.
@@ -300,16 +300,6 @@ def _resolver(channels: list[Any]) -> Callable[[str], str | None]:
 def neighbours(plan_file: Path) -> list[Path]:
     """The other plan files in `plan_file`'s folder."""
     return plan_files_in(plan_file.parent, but=plan_file)
-
-
-def plan_files_in(folder: Path, *, but: Path | None = None) -> list[Path]:
-    """The plan files directly in `folder` (hidden ones skipped), sorted, except `but`:
-    what `cliper-sched diff plans/` means by a folder of plans, everywhere."""
-    if not folder.is_dir():
-        return []
-    skip = but.resolve() if but is not None else None
-    return sorted(p for p in folder.iterdir() if p.suffix in PLAN_SUFFIXES and not p.name.startswith(".")
-                  and p.is_file() and p.resolve() != skip)
 
 
 def expand_avoid(patterns: Iterable[str], plan_file: Path | None) -> list[Path]:

@@ -1,4 +1,5 @@
-"""File names for `plan --all-videos -o plans/`: one plan file per CLIPER video.
+"""Plan files in folders: which files a folder of plans holds, and the names
+`plan --all-videos -o plans/` gives them (one plan file per CLIPER video).
 
 A name is the video folder name made safe for any file system and shell:
 lower case ASCII letters, digits and `-` (accents dropped, everything else a
@@ -14,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from pathlib import Path
 
+PLAN_SUFFIXES = (".yaml", ".yml")
 _MAX_STEM = 80  # file systems allow 255 bytes; a plan name this long is already unreadable
 
 
@@ -36,3 +39,13 @@ def plan_file_names(video_ids: list[str]) -> dict[str, str]:
             stem += "-" + hashlib.sha256(vid.encode("utf-8", "surrogateescape")).hexdigest()[:8]
         names[vid] = stem + ".yaml"
     return names
+
+
+def plan_files_in(folder: Path, *, but: Path | None = None) -> list[Path]:
+    """The plan files directly in `folder` (hidden ones skipped), sorted, except `but`:
+    what `cliper-sched diff plans/` means by a folder of plans, everywhere."""
+    if not folder.is_dir():
+        return []
+    skip = but.resolve() if but is not None else None
+    return sorted(p for p in folder.iterdir() if p.suffix in PLAN_SUFFIXES and not p.name.startswith(".")
+                  and p.is_file() and p.resolve() != skip)

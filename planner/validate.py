@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from planner import generated, occupancy, trust
+from planner import generated, trust
 from planner.errors import Problem
 from planner.fsutil import sha256_file
 from planner.planfile import Plan, Target, read_plan
@@ -377,6 +377,8 @@ def _over_daily_caps(ref: str, slots: list[_Slot], order: dict[int, int]) -> lis
 
 
 def _too_close_across(ref: str, slots: list[_Slot]) -> list[Problem]:
+    from planner import occupancy  # only runs of several plans get here
+
     problems = []
     reach = max((occupancy.plan_limits(s.plan).reach for s in slots), default=timedelta(0))
     for i, slot in enumerate(slots):

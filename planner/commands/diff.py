@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from planner.commands import markdown, planargs, runview
+from planner.commands import planargs, runview
 from planner.commands.connection import postiz_options
 from planner.commands.options import (
     eta_text,
@@ -54,6 +54,8 @@ def command(client, plans, workspace, targets, output_format, as_json, full, out
         # The limit and where it comes from, as the text view words it ("30/h, assumed: ...").
         rate = eta_text(0, client).removeprefix("within the current budget at ")
         failures = [(p.label, runview.error_text(p)) for p in run.failed]
+        from planner.commands import markdown  # only for --format markdown
+
         click.echo(markdown.render(run.reviews, failures=failures, totals={
             "counted": run.counted, "counted_min": run.counted, "eta_seconds": run.eta, "rate": rate}))
     else:

@@ -25,9 +25,9 @@ from planner.cliper.locate import find_videos
 from planner.compose import NOTHING_WRITTEN, PlanRequest, plan_video, rules_for
 from planner.errors import CliperError, Problem, UserError, write_failed
 from planner.fsutil import atomic_write_text
-from planner.occupancy import Occupancy, gather, plan_files_in
+from planner.occupancy import Occupancy, gather
 from planner.planfile import dump_plan
-from planner.planfiles import plan_file_names
+from planner.planfiles import plan_file_names, plan_files_in
 from planner.term import warn
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from planner.errors import UserError
-from planner.occupancy import plan_files_in
+from planner.planfiles import plan_files_in
 
 
 def expand(args: tuple[str, ...] | list[str]) -> list[Path]:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner import clock, planid, validate
 from planner.errors import UserError
@@ -45,7 +45,9 @@ from planner.reconcile.journal import IntentEntry
 from planner.reconcile.ownership import Marker, Signer
 from planner.reconcile.records import Record
 from planner.reconcile.state import Lock, Owned, State
-from planner.reconcile.status import PlanStatus, classify
+
+if TYPE_CHECKING:
+    from planner.reconcile.status import PlanStatus
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +222,8 @@ class Manager:
         """What became of each post (reconcile/status.py): reads only, uncounted, no lock;
         no preflight either, so a CI job without the clips can still report."""
         review = self.review(self.prepare())
+        from planner.reconcile.status import PlanStatus, classify  # only `status` needs it
+
         fates = classify(review.entries, review.channels, now=self.now())
         return PlanStatus(review.plan.name, str(self.plan_path), fates, list(review.notes), review.tz)
 
