@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,14 @@ PLANNER = Path(__file__).resolve().parents[1] / "planner"
 PRESENTATION = {"planner/cli.py", "planner/term.py", "planner/logs.py"}
 
 
-def modules():
-    for path in sorted(PLANNER.rglob("*.py")):
-        rel = path.relative_to(PLANNER.parent).as_posix()
-        yield rel, ast.parse(path.read_text("utf-8"), filename=rel)
+# Module paths at collection, parsed only when their test runs: collection happens in
+# every pytest-xdist worker, and parsing the whole package there cost each ~0.6 s.
+MODULES = [path.relative_to(PLANNER.parent).as_posix() for path in sorted(PLANNER.rglob("*.py"))]
+
+
+@functools.cache
+def parsed(rel: str) -> ast.AST:
+    return ast.parse((PLANNER.parent / rel).read_text("utf-8"), filename=rel)
 
 
 def imported(tree: ast.AST) -> set[str]:
@@ -39,9 +44,9 @@ def in_commands(rel: str) -> bool:
     return rel.startswith("planner/commands/") or rel in PRESENTATION
 
 
-@pytest.mark.parametrize("rel, tree", list(modules()), ids=lambda v: v if isinstance(v, str) else "")
-def test_module_keeps_to_its_layer(rel, tree):
-    names = imported(tree)
+@pytest.mark.parametrize("rel", MODULES)
+def test_module_keeps_to_its_layer(rel):
+    names = imported(parsed(rel))
     if not in_commands(rel) and not rel.startswith("planner/sandbox/"):
         assert not {n for n in names if n == "click" or n.startswith("click.")}, f"{rel} imports click"
         assert "planner.term" not in names, f"{rel} draws on the terminal (planner.term)"
@@ -55,12 +60,12 @@ STATE_FIELDS = {"posts", "journal", "media"}
 STATE_WRITERS = {"planner/reconcile/state.py"}
 
 
-@pytest.mark.parametrize("rel, tree", [m for m in modules() if m[0].startswith("planner/reconcile/")],
-                         ids=lambda v: v if isinstance(v, str) else "")
-def test_only_state_methods_change_the_state(rel, tree):
+@pytest.mark.parametrize("rel", [m for m in MODULES if m.startswith("planner/reconcile/")])
+def test_only_state_methods_change_the_state(rel):
     """No `x.posts[a] = ...`, `x.journal.append(...)`, `x.media = ...` outside state.py."""
     if rel in STATE_WRITERS:
         return
+    tree = parsed(rel)
     for node in ast.walk(tree):
         targets = []
         if isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
