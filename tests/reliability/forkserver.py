@@ -112,7 +112,15 @@ def _child(job: dict) -> None:
 
 
 def serve() -> None:
-    # Everything a CLI run imports, once, before any fork.
+    # Everything a CLI run imports, once, before any fork: the commands, and the modules
+    # the tool imports only where it first needs them (file lock, deepdiff, multipart
+    # uploads, file types). Then what every run would otherwise redo after the fork:
+    # twitter-text's regexes (a long X caption) and the compiled JSON schemas (~50 ms).
+    import deepdiff  # noqa: F401
+    import filelock  # noqa: F401
+    import filetype  # noqa: F401
+    import requests_toolbelt  # noqa: F401
+
     import planner.cli  # noqa: F401
     import planner.commands.apply  # noqa: F401
     import planner.commands.destroy  # noqa: F401
@@ -121,8 +129,6 @@ def serve() -> None:
     import planner.reconcile.executor  # noqa: F401
     from planner import providers, schema
 
-    # What every run would otherwise redo after the fork: twitter-text's regexes (imported
-    # on the first X caption, ~0.3 s a run) and the compiled JSON schemas (~50 ms).
     providers.caption_length("x", "warm up")
     for name in ("plan.schema.json", "state.schema.json", "rules.schema.json", "changes.schema.json"):
         schema.compiled_check(name)
