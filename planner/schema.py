@@ -13,7 +13,6 @@ import hashlib
 import importlib
 import json
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import fastjsonschema
@@ -45,10 +44,17 @@ def read_document(path: Path, schema_name: str, *, cap: int, what: str, not_fiel
     return doc, []
 
 
+# The schemas ship as files beside this module (package data; pip installs packages as
+# files). Read by path: importlib.resources costs ~10 ms to import, which `plan` and
+# `validate`, the commands that never load the HTTP stack (which imports it anyway),
+# would pay on every run.
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+
+
 @cache
 def load_schema(name: str) -> dict:
     """One of the JSON schemas shipped in planner/schemas/."""
-    return json.loads(resources.files("planner").joinpath("schemas", name).read_text("utf-8"))
+    return json.loads((SCHEMAS / name).read_text("utf-8"))
 
 
 @cache
@@ -65,7 +71,7 @@ def compiled_check(name: str):
     10,000-post plan. It only says yes or no; jsonschema, the reference, explains.
     An installed package carries that code, generated when it was built (setup.py);
     it is used only if made from this very schema, else the schema is compiled here."""
-    raw = resources.files("planner").joinpath("schemas", name).read_bytes()
+    raw = (SCHEMAS / name).read_bytes()
     try:
         built = importlib.import_module(f"planner._compiled_schemas.{name.removesuffix('.schema.json')}")
     except ImportError:  # a source checkout: nothing was built

@@ -8,7 +8,6 @@ named by the plan's modeline, planner.header) equal to it.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import click
@@ -16,13 +15,14 @@ import click
 from planner.errors import write_failed
 from planner.fsutil import atomic_write_text
 from planner.header import EDITOR_SCHEMA
+from planner.schema import SCHEMAS
 
 FILES = {"plan": "plan.schema.json", "rules": "rules.schema.json", "state": "state.schema.json"}
 
 
 def schema_text(name: str) -> str:
     """The shipped JSON Schema of `name` (plan, rules, state), as its file holds it."""
-    return resources.files("planner").joinpath("schemas", FILES[name]).read_text("utf-8")
+    return (SCHEMAS / FILES[name]).read_text("utf-8")
 
 
 def editor_schema_path(plan_file: Path) -> Path:
