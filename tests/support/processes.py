@@ -20,12 +20,15 @@ def become_subreaper() -> None:
 
 def _stat(pid: int) -> tuple[int, str] | None:
     """(parent pid, state letter) of a process, or None if it is gone."""
+    # Plain open(): every test scans the whole process table two or three times, and
+    # pathlib's read_text made that ~1.4 ms a scan instead of ~0.8.
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            raw = fh.read()
     except OSError:
         return None
-    fields = raw[raw.rindex(")") + 2:].split()  # the command name may hold spaces
-    return int(fields[1]), fields[0]
+    fields = raw[raw.rindex(b")") + 2:].split(None, 2)  # the command name may hold spaces
+    return int(fields[1]), fields[0].decode()
 
 
 def _cmdline(pid: int) -> str:
