@@ -61,8 +61,8 @@ def state_path_for(plan_path: str | os.PathLike) -> Path:
 @dataclass(frozen=True)
 class Owned:
     """One post the plan owns: where it lives in Postiz and what we last applied.
-    Frozen: the state file renders each entry once and reuses the text while the entry
-    is the same object (State.dumps)."""
+    Frozen: an entry is replaced, never changed in place, so the text the state file
+    rendered for it stays true while it is there (State.dumps)."""
 
     post_id: str
     channel_id: str
@@ -230,27 +230,27 @@ class State:
         byte (tests/reconcile/test_logic.py holds the two equal), built so that an entry is
         signed and rendered once, not at every save: an apply saves after every request,
         and redoing every entry each time made a 180-post apply spend most of its CPU here."""
+        before, self._texts = self._texts, {}  # what is gone from the state is dropped
         parts = {key: _json(value) for key, value in self._scalars().items()}
-        parts["posts"] = _laid_out("{", [self._line("post", a, o, partial(self._post, a, o))
+        parts["posts"] = _laid_out("{", [self._line(before, "post", a, o, partial(self._post, a, o))
                                          for a, o in sorted(self.posts.items())], "}")
-        parts["media"] = _laid_out("{", [self._line("media", sha, dict(m), partial(self._media, sha, m))
+        parts["media"] = _laid_out("{", [self._line(before, "media", sha, dict(m), partial(self._media, sha, m))
                                          for sha, m in sorted(self.media.items())], "}")
-        parts["journal"] = _laid_out("[", [self._line("intent", None, i, partial(self._intent, i))
+        parts["journal"] = _laid_out("[", [self._line(before, "intent", None, i, partial(self._intent, i))
                                            for i in self.journal], "]")
         return "{\n" + ",\n".join(f"  {_json(key)}: {parts[key]}" for key in sorted(parts)) + "\n}\n"
 
-    def _line(self, kind: str, key: str | None, entry: object, build: Callable[[], dict]) -> str:
+    def _line(self, before: dict, kind: str, key: str | None, entry: object, build: Callable[[], dict]) -> str:
         """One entry of posts, media (`key`: its key) or the journal (`key` None) as the
-        file lays it out, rendered again only when the entry or the plan id changed
-        (entries are replaced, never changed in place)."""
+        file lays it out: the text of the last save (`before`) while the entry and the
+        plan id are the same, else rendered and signed again."""
         slot = (kind, key if key is not None else id(entry))
-        cached = self._texts.get(slot)
-        if cached is not None and cached[0] == entry and cached[1] == self.plan_id:
-            return cached[2]
-        text = json.dumps(build(), sort_keys=True, indent=2, ensure_ascii=False).replace("\n", "\n    ")
-        line = f"    {_json(key)}: {text}" if key is not None else f"    {text}"
-        self._texts[slot] = (entry, self.plan_id, line)
-        return line
+        cached = before.get(slot)
+        if cached is None or cached[0] != entry or cached[1] != self.plan_id:
+            text = json.dumps(build(), sort_keys=True, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+            cached = (entry, self.plan_id, f"    {_json(key)}: {text}" if key is not None else f"    {text}")
+        self._texts[slot] = cached
+        return cached[2]
 
     def save(self) -> None:
         if self.journal:
