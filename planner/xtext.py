@@ -13,11 +13,11 @@ import sys
 import types
 import unicodedata
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
 
 def _resource_string(module: str, name: str) -> bytes:
+    from importlib import resources  # ~10 ms to import: only when twitter-text is loaded
     # pkg_resources resolves `name` beside the module; importlib.resources wants its package.
     spec = sys.modules[module].__spec__
     package = module if spec is not None and spec.submodule_search_locations is not None else module.rpartition(".")[0]

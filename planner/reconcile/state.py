@@ -146,8 +146,8 @@ class State:
     saved_at: datetime | None = None
     notes: list[str] = field(default_factory=list)  # entries ignored on load, and why
     # (kind, key) -> (entry, plan id, its signed text in the file); see dumps().
-    _texts: dict[tuple[str, object], tuple[object, str, str]] = field(default_factory=dict, repr=False,
-                                                                      compare=False)
+    _texts: dict[tuple[str, object], tuple[object, str, str]] = field(default_factory=dict, init=False,
+                                                                      repr=False, compare=False)
 
     # -- changes -------------------------------------------------------------------
 
@@ -230,6 +230,7 @@ class State:
         byte (tests/reconcile/test_logic.py holds the two equal), built so that an entry is
         signed and rendered once, not at every save: an apply saves after every request,
         and redoing every entry each time made a 180-post apply spend most of its CPU here."""
+        self._signer()  # a state without a signer is never written, even an empty one
         before, self._texts = self._texts, {}  # what is gone from the state is dropped
         parts = {key: _json(value) for key, value in self._scalars().items()}
         parts["posts"] = _laid_out("{", [self._line(before, "post", a, o, partial(self._post, a, o))
@@ -243,10 +244,13 @@ class State:
     def _line(self, before: dict, kind: str, key: str | None, entry: object, build: Callable[[], dict]) -> str:
         """One entry of posts, media (`key`: its key) or the journal (`key` None) as the
         file lays it out: the text of the last save (`before`) while the entry and the
-        plan id are the same, else rendered and signed again."""
+        plan id are the same, else rendered and signed again. Posts and intents are frozen
+        and compared by identity (equality would take a setting's 1 for True); a media
+        entry is a dict of strings, compared by value."""
         slot = (kind, key if key is not None else id(entry))
         cached = before.get(slot)
-        if cached is None or cached[0] != entry or cached[1] != self.plan_id:
+        same = cached is not None and (cached[0] == entry if kind == "media" else cached[0] is entry)
+        if cached is None or not same or cached[1] != self.plan_id:
             text = json.dumps(build(), sort_keys=True, indent=2, ensure_ascii=False).replace("\n", "\n    ")
             cached = (entry, self.plan_id, f"    {_json(key)}: {text}" if key is not None else f"    {text}")
         self._texts[slot] = cached

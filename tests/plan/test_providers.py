@@ -6,7 +6,7 @@ import json
 import unicodedata
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from planner.providers import (
@@ -46,6 +46,9 @@ x_texts = st.one_of(st.lists(st.sampled_from(_X_PIECES), max_size=80).map("".joi
 
 @settings(max_examples=400, deadline=None)
 @given(text=x_texts, offset=st.integers(-40, 40))
+@example(text="http://localhost/x " * 8, offset=0)  # a URL without a dot is no URL to twitter-text
+@example(text="example．com " * 10, offset=-1)  # nor is a fullwidth dot
+@example(text="x.com " * 12, offset=-1)
 def test_an_x_caption_is_only_let_through_unweighed_when_it_surely_fits(text, offset):
     """`validate` (and the sandbox) skip twitter-text when a cheap bound proves the caption
     fits: whatever the text, they report exactly what weighing it reports."""

@@ -222,6 +222,13 @@ def test_state_file_text_follows_every_change_of_its_entries(tmp_path):
     check()
     st.plan_id = "plan0002"  # every entry is signed again for the new id
     check()
+    # A setting that changes only its type (1 -> true) is equal in Python, not in the file.
+    post = st.posts["clip-00@x-main"]
+    for value in (1, True):
+        record = replace(post.applied, settings={**post.applied.settings, "flag": value})
+        st.own("clip-00@x-main", replace(post, applied=record))
+        check()
+    assert '"flag": true' in path.read_text("utf-8")
 
 
 def test_state_file_errors_say_where_and_what_to_do(tmp_path):

@@ -55,7 +55,7 @@ def templates(tmp_path_factory, runner):
 
     def apply_to(fresh: Path, compat: str):
         def make(applied: Path) -> None:
-            shutil.copytree(fresh, applied, dirs_exist_ok=True)
+            shutil.copytree(fresh, applied, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".built"))
             box = _start(applied / "sandbox.db", compat, 100000)
             project = Project(applied, box, runner, applied / "plans" / "ep12.yaml", base_env(applied))
             run = project.apply()

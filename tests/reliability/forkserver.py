@@ -84,6 +84,7 @@ def _child(job: dict) -> None:
     os.dup2(err, 2)
     os.environ.clear()
     os.environ.update(job["env"])
+    tempfile.tempdir = None  # the run's TMPDIR, not one the server may have looked up
     if job.get("cwd"):
         os.chdir(job["cwd"])
     code = 1

@@ -149,8 +149,7 @@ class Project:
 
 def base_env(root: Path) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH",
-                                                           "VIRTUAL_ENV", "TMPDIR",
-                                                           "CLIPER_SCHED_RETRY_BACKOFF")}
+                                                           "VIRTUAL_ENV", "CLIPER_SCHED_RETRY_BACKOFF")}
     # Its own temp folder, and so its own plan locks (state.lock_path_for): the projects
     # copied from one template share a plan id and, applied, the server's channel ids,
     # and tests on other workers must not find each other's apply holding the lock.

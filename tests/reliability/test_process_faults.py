@@ -77,7 +77,7 @@ def _wait_fired(box: Box, apply: subprocess.Popen, timeout: float = 60) -> None:
 def test_postiz_killed_and_restarted_mid_apply(tmp_path, templates, runner):
     fresh, _applied = templates("main")
     root = tmp_path / "p"
-    shutil.copytree(fresh, root)
+    shutil.copytree(fresh, root, ignore=shutil.ignore_patterns(".built", "cache"))
     port = _free_port()
     db = root / "sandbox.db"
     server = _start_sandbox(db, port)
