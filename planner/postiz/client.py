@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import heapq
 import hmac
+import itertools
 import logging
 import os
 import socket
@@ -41,6 +43,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 import requests.auth
+import requests.utils
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -168,7 +171,7 @@ class _Deadline:
         self._connections: list[HTTPConnection] = []
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
+        self._armed_for: float | None = None  # the time the watchdog fires at, while active
 
     def left(self) -> float:
         return self._at - time.monotonic()
@@ -181,14 +184,14 @@ class _Deadline:
         self._arm()
 
     def _arm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = threading.Timer(max(0.0, self.left()), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _fire(self) -> None:
         with self._lock:
+            self._armed_for = self._at
+        _WATCHDOG.arm(self, self._at)
+
+    def _fire(self, at: float) -> None:
+        with self._lock:
+            if self._armed_for != at:  # over, or re-armed for another time, since
+                return
             self.fired = True
             socks = [c.sock for c in self._connections if c.sock is not None] + self._sockets
         for sock in socks:
@@ -211,14 +214,46 @@ class _Deadline:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
         _local.deadline = None
         with self._lock:
+            self._armed_for = None
             self._connections.clear()
             self._sockets.clear()
 
 
+class _Watchdog:
+    """The one thread that fires the deadlines of this process's requests.
+
+    A `threading.Timer` per request cost a thread start and stop each time (~0.2 ms,
+    a tenth of the client's own CPU per request in a long apply); this thread sleeps
+    until the earliest armed deadline instead. A deadline that ended or was re-armed
+    is left in the heap and skipped when its time comes (`_Deadline._fire`)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._order = itertools.count()  # ties never compare two _Deadlines
+        self._pid: int | None = None  # a forked child has no thread: it starts its own
+
+    def arm(self, deadline: _Deadline, at: float) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (at, next(self._order), deadline))
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="cliper-sched-deadlines", daemon=True).start()
+            elif self._heap[0][2] is deadline:
+                self._cond.notify()  # earlier than what the thread sleeps until
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._cond.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
+                at, _, deadline = heapq.heappop(self._heap)
+            deadline._fire(at)
+
+
+_WATCHDOG = _Watchdog()
 _local = threading.local()
 
 
@@ -368,9 +403,14 @@ class PostizClient:
                                      "User-Agent": f"cliper-sched/{__version__}"})
         # As session auth, so a ~/.netrc entry for the host can never replace the key.
         self.session.auth = _RawKeyAuth(api_key)
-        # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a
-        # session-level `verify`, and --ca-bundle must win over the environment.
-        self.verify: bool | str = ca_bundle or True
+        # The environment's proxies (HTTPS_PROXY, NO_PROXY, ...) and CA bundle, read once
+        # for the one host this client talks to, as requests would read them: with
+        # trust_env, requests reads the whole environment again for every request (~0.2 ms
+        # each). --ca-bundle wins over REQUESTS_CA_BUNDLE. Passed with every request.
+        self.session.trust_env = False
+        self.session.proxies = requests.utils.get_environ_proxies(self.base)
+        self.verify: bool | str = (ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE")
+                                   or os.environ.get("CURL_CA_BUNDLE") or True)
         retry = _SafeRetry(
             total=retries, connect=retries, read=retries, status=retries, other=0,
             backoff_factor=backoff * _backoff_scale(),

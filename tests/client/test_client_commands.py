@@ -99,6 +99,61 @@ def test_api_key_file_option(sandbox, tmp_path):
     assert result.exit_code == 0 and "Acme Clips" in result.output
 
 
+@pytest.fixture
+def forward_proxy(sandbox):
+    """A plain HTTP forward proxy on 127.0.0.1 that passes GETs on to the sandbox and
+    records each request line as it came (absolute-form URLs, as clients send a proxy)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    import requests
+
+    seen: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.requestline)
+            target = urlsplit(self.path)
+            answer = requests.get(sandbox.base_url + target.path + (f"?{target.query}" if target.query else ""),
+                                  headers={"Authorization": self.headers.get("Authorization", "")}, timeout=10)
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("name", ["http_proxy", "HTTP_PROXY"])
+def test_requests_go_through_the_proxy_the_environment_names_unless_no_proxy_says(forward_proxy, name,
+                                                                                  monkeypatch):
+    """Behind a company proxy, Postiz is reached through it (HTTP_PROXY and friends, as
+    every tool reads them), and NO_PROXY sends that host's requests direct."""
+    proxy, seen = forward_proxy
+    # A host only the proxy can reach: the name does not resolve here.
+    url = "http://postiz.invalid:5000/api"
+    for var in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    result = run(["channels"], url, **{name: proxy})
+    assert result.exit_code == 0, result.output + result.error
+    assert all(name in result.output for _, name in CHANNELS), result.output
+    assert seen and all(line.startswith("GET http://postiz.invalid:5000/api/public/v1/") for line in seen), seen
+
+    seen.clear()
+    direct = run(["channels"], url, **{name: proxy, "NO_PROXY": "postiz.invalid"})
+    assert direct.exit_code != 0 and seen == []
+    assert "postiz.invalid" in direct.error and "Traceback" not in direct.error
+
+
 # -- doctor --------------------------------------------------------------------------
 
 def test_doctor_all_good(sandbox):
