@@ -8,6 +8,7 @@ command's imports never slow down another.
 from __future__ import annotations
 
 import difflib
+import gc
 import importlib
 import sys
 import warnings
@@ -65,6 +66,7 @@ class LazyGroup(click.Group):
         if name not in COMMANDS:
             return None
         module = importlib.import_module(COMMANDS[name][0])
+        _imports_done()
         cmd = module.command
         if cmd.short_help is None and cmd.help is None:
             cmd.short_help = COMMANDS[name][1]
@@ -138,7 +140,31 @@ def _no_charset_guessing() -> None:
     warnings.filterwarnings("ignore", message="Unable to find acceptable character detection dependency")
 
 
+_gc_paused = False
+
+
+def _pause_gc_while_importing() -> None:
+    """Starting a command is mostly imports: ~100,000 objects that all live until the
+    process ends, which the cycle collector would walk over and over while they load
+    (2-3 % of a short command's instructions, measured with callgrind). Collection is
+    paused until the command's module is in, then those objects are set aside for good
+    (`gc.freeze`) so that later collections look only at what the command makes."""
+    global _gc_paused
+    if gc.isenabled():
+        gc.disable()
+        _gc_paused = True
+
+
+def _imports_done() -> None:
+    global _gc_paused
+    if _gc_paused:
+        gc.freeze()
+        gc.enable()
+        _gc_paused = False
+
+
 def main(argv: list[str] | None = None) -> None:
+    _pause_gc_while_importing()
     _no_charset_guessing()
     try:
         # Commands end with ctx.exit(code) or raise CliperError; in non-standalone
