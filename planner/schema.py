@@ -15,8 +15,6 @@ import json
 from functools import cache
 from pathlib import Path
 
-import fastjsonschema
-
 from planner.errors import Problem
 from planner.yamldoc import Document, parse_yaml, read_text, render_path
 
@@ -78,7 +76,15 @@ def compiled_check(name: str):
         built = None
     if built is not None and getattr(built, "SCHEMA_SHA256", None) == hashlib.sha256(raw).hexdigest():
         return built.validate
+    import fastjsonschema  # its compiler: a source checkout, or a schema changed since the build
+
     return fastjsonschema.compile(load_schema(name))
+
+
+# What a compiled check raises for a document its schema rejects: fastjsonschema's
+# JsonSchemaException, or the build's own Invalid (setup.py); both are ValueErrors.
+# Anything it raises is settled by jsonschema, the reference, which explains it.
+REJECTED = ValueError
 
 
 def schema_errors(data, schema_name: str) -> list:
@@ -86,7 +92,7 @@ def schema_errors(data, schema_name: str) -> list:
     try:
         compiled_check(schema_name)(data)
         return []
-    except fastjsonschema.JsonSchemaException:
+    except REJECTED:
         return sorted(_reference_validator(schema_name).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
 
 
@@ -95,7 +101,7 @@ def schema_problems(doc: Document, schema_name: str, file: str) -> list[Problem]
     try:
         compiled_check(schema_name)(doc.data)
         return []
-    except fastjsonschema.JsonSchemaException:
+    except REJECTED:
         pass  # explained below, in a creator's words
     validator = _reference_validator(schema_name)
     problems: list[Problem] = []

@@ -62,11 +62,13 @@ def test_the_wheel_carries_its_schemas_compiled(fresh_install, tmp_path):
     # setup.py compiles each shipped JSON Schema to Python when the wheel is built, so no
     # command spends ~25 ms per schema doing it; a module counts only if made from the very
     # schema file the wheel ships (planner/schema.py), else it is compiled at run time.
+    # They raise an error of their own, so a command never imports fastjsonschema's compiler.
     names = ("plan", "rules", "state", "changes")
-    probe = _sh(fresh_install / "python", "-c", "import json; from planner import schema; print(json.dumps("
-                f"[schema.compiled_check(n + '.schema.json').__module__ for n in {names!r}]))", cwd=tmp_path)
+    probe = _sh(fresh_install / "python", "-c", "import json, sys; from planner import schema; print(json.dumps("
+                f"[[schema.compiled_check(n + '.schema.json').__module__, schema.schema_errors([], n + '.schema.json') != []]"
+                f" for n in {names!r}] + ['fastjsonschema' in sys.modules]))", cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
-    assert json.loads(probe.stdout) == [f"planner._compiled_schemas.{n}" for n in names]
+    assert json.loads(probe.stdout) == [[f"planner._compiled_schemas.{n}", True] for n in names] + [False]
 
 
 def test_the_wheel_plans_the_bundled_example(fresh_install, tmp_path):
