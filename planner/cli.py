@@ -165,6 +165,22 @@ def _imports_done() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     _pause_gc_while_importing()
+    try:
+        _main(argv)
+    finally:
+        _resume_gc()
+
+
+def _resume_gc() -> None:
+    """--help, --version and usage errors end before any command loads: collection
+    resumes as it was (nothing frozen), for a caller that goes on in this process."""
+    global _gc_paused
+    if _gc_paused:
+        gc.enable()
+        _gc_paused = False
+
+
+def _main(argv: list[str] | None) -> None:
     _no_charset_guessing()
     try:
         # Commands end with ctx.exit(code) or raise CliperError; in non-standalone

@@ -230,17 +230,23 @@ class _Watchdog:
     is left in the heap and skipped when its time comes (`_Deadline._fire`)."""
 
     def __init__(self) -> None:
+        self._reset()
+        # A forked child has no thread and must not fire the parent's deadlines (their
+        # sockets are shared), nor find the condition held by a thread it does not have.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, _Deadline]] = []
         self._order = itertools.count()  # ties never compare two _Deadlines
-        self._pid: int | None = None  # a forked child has no thread: it starts its own
+        self._started = False
 
     def arm(self, deadline: _Deadline, at: float) -> None:
         with self._cond:
             heapq.heappush(self._heap, (at, next(self._order), deadline))
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
+            if not self._started:
                 threading.Thread(target=self._run, name="cliper-sched-deadlines", daemon=True).start()
+                self._started = True  # only once it runs: a failed start is tried again
             elif self._heap[0][2] is deadline:
                 self._cond.notify()  # earlier than what the thread sleeps until
 
@@ -250,7 +256,10 @@ class _Watchdog:
                 while not self._heap or self._heap[0][0] > time.monotonic():
                     self._cond.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
                 at, _, deadline = heapq.heappop(self._heap)
-            deadline._fire(at)
+            try:
+                deadline._fire(at)
+            except Exception:  # this thread serves every later request: it must live on
+                log.debug("firing a request deadline failed", exc_info=True)
 
 
 _WATCHDOG = _Watchdog()
@@ -273,9 +282,11 @@ def _shut(sock: socket.socket) -> None:
     A socket already closed has given its descriptor back (fileno -1): shutting
     it fails harmlessly instead of touching a descriptor reused since.
     """
+    # urllib3 wraps TLS inside TLS (an https:// proxy) in an SSLTransport: shut its socket.
+    raw = getattr(sock, "socket", sock)
     try:
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, also under TLS
-    except OSError:
+        socket.socket.shutdown(raw, socket.SHUT_RDWR)  # the plain socket's, also under TLS
+    except (OSError, TypeError):
         pass
 
 
@@ -427,7 +438,7 @@ class PostizClient:
         log.debug("Postiz public API at %s (timeouts: connect %g s, read %g s, whole request "
                   "%g s; answers up to %s; %d retries for GET/PUT/DELETE; CA bundle: %s)",
                   self.base, connect, read, self.deadline, _size(max_answer_bytes), retries,
-                  ca_bundle or "default")
+                  self.verify if isinstance(self.verify, str) else "default")
 
     @classmethod
     def from_config(cls, cfg: config_mod.PostizConfig, **kwargs: Any) -> PostizClient:

@@ -50,8 +50,9 @@ def _table() -> dict[int, tuple[int, str]]:
 # /proc/PID/task/TID/children (Linux ≥ 3.5 with CONFIG_PROC_CHILDREN) lists a thread's
 # children: walking them reads a few files per test where a scan of the whole process
 # table read every process's, three times a test (~5 ms of a worker's CPU a test).
-# The kernel may miss a child that comes or goes during the read; one that stays, a
-# leftover, is always listed.
+# The kernel documents the list as exact only for a stopped tree: while a sibling is
+# reaped during the read, it may skip a child. `children` therefore walks twice and
+# keeps every process either walk saw.
 _CHILDREN_FILES = os.path.exists(f"/proc/self/task/{os.getpid()}/children")
 
 
@@ -90,7 +91,10 @@ def _descendants() -> dict[int, str]:
 
 def children() -> set[int]:
     """Live descendants of this process (threads are not processes; zombies are dead)."""
-    return {pid for pid, state in _descendants().items() if state != "Z"}
+    seen = _descendants()
+    if _CHILDREN_FILES:
+        seen.update(_descendants())
+    return {pid for pid, state in seen.items() if state != "Z"}
 
 
 def _reap_zombies() -> None:
