@@ -3,6 +3,7 @@ of an apply, and two applies of one plan started at the same moment."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -42,13 +43,13 @@ def _start_sandbox(db, port: int) -> subprocess.Popen:
     raise AssertionError("the sandbox did not start")
 
 
-def _apply_process(project: Project, name: str = "apply") -> subprocess.Popen:
+def _apply_process(project: Project, name: str = "apply", *extra: str) -> subprocess.Popen:
     """A real `cliper-sched apply` in the background; its output goes to files
     (a pipe nobody reads would fill up and stall it)."""
     env = {**project.env, "POSTIZ_API_URL": project.box.api_url, "POSTIZ_API_KEY": project.box.api_key}
     out = open(project.root / f"{name}.out", "w+")  # noqa: SIM115 - closed by _finish
     proc = subprocess.Popen([*cliper_sched(), "apply", str(project.plan), "--auto-approve",
-                             "--rate-limit", "100000/h"], env=env, stdout=out, stderr=subprocess.STDOUT,
+                             "--rate-limit", "100000/h", *extra], env=env, stdout=out, stderr=subprocess.STDOUT,
                             text=True, cwd=str(REPO))
     proc.output_file = out
     return proc
@@ -121,3 +122,26 @@ def test_two_applies_of_one_plan_started_at_once(project_factory):
     record("faults_injected")
     assert_converged(project)
     record("faults_survived")
+
+
+@pytest.mark.slow
+def test_an_apply_that_waits_for_the_lock_reads_everything_again_and_sends_nothing(project_factory):
+    """Two CI jobs apply one new plan at once. The second waits for the lock
+    (--lock-timeout); the state file it read before waiting is stale by then. It must
+    read it again, find the first run's posts and uploads, and have nothing left to do."""
+    project = project_factory("main")
+    project.box.fault(method="POST", path="/public/v1/upload", action="delay", seconds=3, nth=1)
+    first = _apply_process(project, "first")
+    _wait_fired(project.box, first)  # the first run holds the lock, inside its first upload
+    second = _apply_process(project, "second", "--lock-timeout", "2m")
+    texts = [_finish(p) for p in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], texts
+    assert "waiting up to 2m" in texts[1], texts[1]
+    assert "No changes. Postiz matches the plan." in texts[1], texts[1]
+    assert "Traceback" not in texts[1]
+    assert duplicates(project.box) == []
+    assert_converged(project)
+    # The second run wrote the state file last: from what it read after waiting, or the
+    # first run's uploads would be forgotten and sent again by the next change.
+    state = json.loads(project.state_path.read_text("utf-8"))
+    assert len(state["media"]) == 60 and len(state["posts"]) == 180
