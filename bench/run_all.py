@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FULL = [["bench_plan.py"], ["bench_client.py"], ["bench_apply.py"]]
-QUICK = [["bench_plan.py", "--clips", "1000"], ["bench_client.py", "--posts", "1000", "--creates", "50"],
-         ["bench_apply.py", "500"]]
+FULL = [["bench_startup.py"], ["bench_plan.py"], ["bench_client.py"], ["bench_apply.py"]]
+QUICK = [["bench_startup.py", "--runs", "3"], ["bench_plan.py", "--clips", "1000"],
+         ["bench_client.py", "--posts", "1000", "--creates", "50"], ["bench_apply.py", "500"]]
 
 
 def main() -> int:
