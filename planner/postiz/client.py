@@ -2,7 +2,8 @@
 
 One `requests.Session` (connection reuse, TLS verified, a timeout on every
 request). Safe requests (GET, PUT, DELETE) are retried with a short, bounded
-exponential backoff by urllib3's `Retry` on the session adapter (`_SafeRetry`);
+exponential backoff by urllib3's `Retry` on the session adapter (`SafeRetry`, in
+planner/postiz/transport.py with the rest of how a request travels);
 `POST /posts` never is: it has no idempotency key, so a lost answer raises
 `UncertainResponse` and the reconciler reads the posts back before deciding.
 Counted requests go through the rate-limit budget first. The API key lives only
@@ -27,34 +28,23 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import heapq
 import hmac
-import itertools
 import logging
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
-import requests.auth
 import requests.utils
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     MaxRetryError,
     NameResolutionError,
     NewConnectionError,
-    ProtocolError,
-    ReadTimeoutError,
 )
-from urllib3.util.retry import Retry
 
 from planner import __version__, logs
 from planner.postiz import config as config_mod
@@ -82,6 +72,15 @@ from planner.postiz.models import (
     format_utc,
     parse_utc,
 )
+from planner.postiz.transport import (
+    Deadline,
+    DeadlineAdapter,
+    RawKeyAuth,
+    ReviewedFile,
+    SafeRetry,
+    backoff_scale,
+    url_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,297 +95,6 @@ POST_TYPES = ("schedule", "now", "draft", "update")
 AUTH_HINT = ("use the key from Postiz Settings > Public API, raw (no 'Bearer ' prefix); "
              "check POSTIZ_API_URL points at the backend (Docker: http://localhost:5000/api, "
              "with /api)")
-
-
-class _SafeRetry(Retry):
-    """Retry only what is safe to repeat, and only while it may help.
-
-    502/503/504 and lost connections are transient (a proxy, a restarting backend):
-    retried up to `retries` times. A 500 from Postiz itself is usually deterministic
-    (an unknown id, bad parameters), so a GET gets ONE more try and then the error;
-    a 500 on DELETE /posts/:id means "unknown id" and comes back at once. POST and
-    find-slot get exactly one attempt.
-    """
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if status_code == 500:
-            if method.upper() != "GET" or any(h.status == 500 for h in self.history):
-                return False
-        return super().is_retry(method, status_code, has_retry_after)
-
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None,
-                  _stacktrace=None):
-        once = method is not None and (method.upper() not in (self.allowed_methods or ())
-                                       or (url is not None and "/find-slot/" in url))
-        deadline = _active_deadline()
-        if once or (deadline is not None and deadline.fired):
-            return Retry(total=0, raise_on_status=False).increment(
-                method, url, response, error, _pool, _stacktrace)
-        new = super().increment(method, url, response, error, _pool, _stacktrace)
-        if deadline is not None and deadline.left() <= new.get_backoff_time():
-            # No time left for another try: the request's deadline covers its retries.
-            return Retry(total=0, raise_on_status=False).increment(
-                method, url, response, error, _pool, _stacktrace)
-        # Only reached when a retry will really be made (exhaustion raises above).
-        if log.isEnabledFor(logging.INFO):
-            done = len(new.history)
-            of = done + new.total if isinstance(new.total, int) else "?"
-            why = str(response.status) if response is not None else _short_reason(error)
-            wait = new.get_backoff_time()
-            log.info("%s %s %s, retry %d of %s %s", method, _path(url), why, done, of,
-                     f"in {wait:.1f} s" if wait else "now")
-        return new
-
-
-# CLIPER_SCHED_RETRY_BACKOFF multiplies the retry backoff (default 1: unchanged). The
-# test suite sets it to a small factor so that tests against a dead or failing server
-# do not spend seconds in real waits; tests of the backoff itself set it back to 1.
-RETRY_BACKOFF_ENV = "CLIPER_SCHED_RETRY_BACKOFF"
-
-
-def _backoff_scale() -> float:
-    try:
-        return max(0.0, float(os.environ.get(RETRY_BACKOFF_ENV) or 1.0))
-    except ValueError:
-        return 1.0
-
-
-class _Deadline:
-    """The time by which one whole request must be over: connection, sending, retries
-    and the complete answer (not only each wait for data, which is what `timeout`
-    bounds in requests).
-
-    While it is active (`with deadline:`, in the thread making the request), every
-    connection the request uses registers itself and its socket (`_watch`); a timer
-    shuts those sockets down when the time is up, which ends any blocked send or
-    read at once. The socket is kept as well as the connection: for an answer
-    that closes the connection, http.client hands the socket over to the response
-    and the connection forgets it. `fired` then tells the client why the request failed.
-    """
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.fired = False
-        self._at = time.monotonic() + seconds
-        self._connections: list[HTTPConnection] = []
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._armed_for: float | None = None  # the time the watchdog fires at, while active
-
-    def left(self) -> float:
-        return self._at - time.monotonic()
-
-    def answer_within(self, seconds: float) -> None:
-        """The request body is sent: the answer must now come within `seconds`."""
-        with self._lock:
-            self.seconds = seconds
-            self._at = min(self._at, time.monotonic() + seconds)
-        self._arm()
-
-    def _arm(self) -> None:
-        with self._lock:
-            self._armed_for = self._at
-        _WATCHDOG.arm(self, self._at)
-
-    def _fire(self, at: float) -> None:
-        with self._lock:
-            if self._armed_for != at:  # over, or re-armed for another time, since
-                return
-            self.fired = True
-            socks = [c.sock for c in self._connections if c.sock is not None] + self._sockets
-        for sock in socks:
-            _shut(sock)
-
-    def watch(self, conn: HTTPConnection) -> None:
-        with self._lock:
-            if conn not in self._connections:
-                self._connections.append(conn)
-            sock = conn.sock
-            if sock is not None and not any(s is sock for s in self._sockets):
-                self._sockets.append(sock)
-            fired = self.fired
-        if fired and sock is not None:
-            _shut(sock)
-
-    def __enter__(self) -> _Deadline:
-        _local.deadline = self
-        self._arm()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        _local.deadline = None
-        with self._lock:
-            self._armed_for = None
-            self._connections.clear()
-            self._sockets.clear()
-
-
-class _Watchdog:
-    """The one thread that fires the deadlines of this process's requests.
-
-    A `threading.Timer` per request cost a thread start and stop each time (~0.2 ms,
-    a tenth of the client's own CPU per request in a long apply); this thread sleeps
-    until the earliest armed deadline instead. A deadline that ended or was re-armed
-    is left in the heap and skipped when its time comes (`_Deadline._fire`)."""
-
-    def __init__(self) -> None:
-        self._reset()
-        # A forked child has no thread and must not fire the parent's deadlines (their
-        # sockets are shared), nor find the condition held by a thread it does not have.
-        os.register_at_fork(after_in_child=self._reset)
-
-    def _reset(self) -> None:
-        self._cond = threading.Condition()
-        self._heap: list[tuple[float, int, _Deadline]] = []
-        self._order = itertools.count()  # ties never compare two _Deadlines
-        self._started = False
-
-    def arm(self, deadline: _Deadline, at: float) -> None:
-        with self._cond:
-            heapq.heappush(self._heap, (at, next(self._order), deadline))
-            if not self._started:
-                threading.Thread(target=self._run, name="cliper-sched-deadlines", daemon=True).start()
-                self._started = True  # only once it runs: a failed start is tried again
-            elif self._heap[0][2] is deadline:
-                self._cond.notify()  # earlier than what the thread sleeps until
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._heap or self._heap[0][0] > time.monotonic():
-                    self._cond.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
-                at, _, deadline = heapq.heappop(self._heap)
-            try:
-                deadline._fire(at)
-            except Exception:  # this thread serves every later request: it must live on
-                log.debug("firing a request deadline failed", exc_info=True)
-
-
-_WATCHDOG = _Watchdog()
-_local = threading.local()
-
-
-def _active_deadline() -> _Deadline | None:
-    return getattr(_local, "deadline", None)
-
-
-def _watch(conn: HTTPConnection) -> None:
-    deadline = _active_deadline()
-    if deadline is not None:
-        deadline.watch(conn)
-
-
-def _shut(sock: socket.socket) -> None:
-    """End whatever the socket is blocked in (the reading thread sees EOF, a writer EPIPE).
-
-    A socket already closed has given its descriptor back (fileno -1): shutting
-    it fails harmlessly instead of touching a descriptor reused since.
-    """
-    # urllib3 wraps TLS inside TLS (an https:// proxy) in an SSLTransport: shut its socket.
-    raw = getattr(sock, "socket", sock)
-    try:
-        socket.socket.shutdown(raw, socket.SHUT_RDWR)  # the plain socket's, also under TLS
-    except (OSError, TypeError):
-        pass
-
-
-class _WatchedHTTPConnection(HTTPConnection):
-    def connect(self) -> None:
-        super().connect()
-        _watch(self)  # shut at once if the deadline passed while connecting
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self)
-        super().request(*args, **kwargs)
-
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        _watch(self)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _watch(self)
-        super().request(*args, **kwargs)
-
-
-class _WatchedPool(HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedTLSPool(HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-_POOLS = {"http": _WatchedPool, "https": _WatchedTLSPool}
-
-
-class _DeadlineAdapter(HTTPAdapter):
-    """requests' adapter, with connections a `_Deadline` can end."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _POOLS
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if not proxy.lower().startswith("socks"):
-            manager.pool_classes_by_scheme = _POOLS
-        return manager
-
-
-class _ReviewedFile:
-    """The file being uploaded, as MultipartEncoder reads it: every byte read is hashed,
-    and at most the `size` bytes the file had when it was opened are sent.
-
-    Before handing over the last bytes it compares the digest with the reviewed one
-    and raises `MediaChanged` instead: the request is then cut short (no closing
-    boundary), so the server never gets a complete upload of bytes nobody reviewed.
-    """
-
-    def __init__(self, fh: Any, size: int, path: Path, expected: str | None, on_sent: Any):
-        self._fh = fh
-        self._left = size
-        self._path = path
-        self._expected = expected.lower() if expected else None
-        self._on_sent = on_sent
-        self._hash = hashlib.sha256()
-        self.digest: str | None = self._hash.hexdigest() if size == 0 else None
-
-    @property
-    def len(self) -> int:  # what requests_toolbelt asks for
-        return self._left
-
-    def read(self, size: int = -1) -> bytes:
-        if self._left <= 0:
-            return b""
-        wanted = self._left if size is None or size < 0 else min(size, self._left)
-        chunk = self._fh.read(wanted)
-        if not chunk:
-            raise MediaChanged(str(self._path), self._expected or "?", None,
-                               detail="it got shorter while being uploaded")
-        self._hash.update(chunk)
-        self._left -= len(chunk)
-        if self._left == 0:
-            self.digest = self._hash.hexdigest()
-            if self._expected and self.digest != self._expected:
-                raise MediaChanged(str(self._path), self._expected, self.digest)
-            self._on_sent()
-        return chunk
-
-
-class _RawKeyAuth(requests.auth.AuthBase):
-    """`Authorization: <key>`, raw: Postiz refuses `Bearer <key>` (docs/postiz-api.md §2.1)."""
-
-    def __init__(self, key: str):
-        self._key = key
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = self._key
-        return request
-
-    def __repr__(self) -> str:
-        return "_RawKeyAuth(<redacted>)"
 
 
 class PostizClient:
@@ -413,7 +121,7 @@ class PostizClient:
         self.session.headers.update({"Accept": "application/json",
                                      "User-Agent": f"cliper-sched/{__version__}"})
         # As session auth, so a ~/.netrc entry for the host can never replace the key.
-        self.session.auth = _RawKeyAuth(api_key)
+        self.session.auth = RawKeyAuth(api_key)
         # The environment's proxies (HTTPS_PROXY, NO_PROXY, ...) and CA bundle, read once
         # for the one host this client talks to, as requests would read them: with
         # trust_env, requests reads the whole environment again for every request (~0.2 ms
@@ -422,16 +130,16 @@ class PostizClient:
         self.session.proxies = requests.utils.get_environ_proxies(self.base)
         self.verify: bool | str = (ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE")
                                    or os.environ.get("CURL_CA_BUNDLE") or True)
-        retry = _SafeRetry(
+        retry = SafeRetry(
             total=retries, connect=retries, read=retries, status=retries, other=0,
-            backoff_factor=backoff * _backoff_scale(),
+            backoff_factor=backoff * backoff_scale(),
             backoff_max=4,  # worst case a few seconds, never minutes
             status_forcelist=(500, 502, 503, 504),
             allowed_methods=frozenset({"GET", "PUT", "DELETE"}),
             respect_retry_after_header=False,  # a 429 is never retried
             raise_on_status=False,
         )
-        adapter = _DeadlineAdapter(max_retries=retry, pool_connections=2, pool_maxsize=4)
+        adapter = DeadlineAdapter(max_retries=retry, pool_connections=2, pool_maxsize=4)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
@@ -502,8 +210,8 @@ class PostizClient:
         with fh:
             size = os.fstat(fh.fileno()).st_size
             total = self.deadline
-            deadline = _Deadline(total + size / UPLOAD_MIN_RATE)
-            reviewed = _ReviewedFile(fh, size, p, sha256, lambda: deadline.answer_within(total))
+            deadline = Deadline(total + size / UPLOAD_MIN_RATE)
+            reviewed = ReviewedFile(fh, size, p, sha256, lambda: deadline.answer_within(total))
             from requests_toolbelt.multipart.encoder import MultipartEncoder  # uploads only
 
             encoder = MultipartEncoder({"file": (p.name, reviewed, "application/octet-stream")})
@@ -620,11 +328,11 @@ class PostizClient:
     def _request(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
                  data: Any = None, headers: dict | None = None, counted: bool = False,
                  timeout: float | tuple[float, float] | None = None, what: str | None = None,
-                 deadline: _Deadline | None = None) -> Any:
+                 deadline: Deadline | None = None) -> Any:
         url = self.base + path
         if counted:
             self._check_budget(method, url)
-        deadline = deadline or _Deadline(_total_seconds(timeout) if timeout else self.deadline)
+        deadline = deadline or Deadline(_total_seconds(timeout) if timeout else self.deadline)
         timeout = timeout or self.timeout
         started = time.monotonic()
         with deadline:
@@ -634,11 +342,11 @@ class PostizClient:
                                             allow_redirects=False, verify=self.verify)
             except requests.RequestException as exc:
                 error = self._network_error(method, path, exc, counted, timeout, deadline)
-                log.info("%s %s failed after %d ms: %s%s", method, _path(url), _ms(started),
+                log.info("%s %s failed after %d ms: %s%s", method, url_path(url), _ms(started),
                          _describe(exc, timeout, deadline), self._counted_note(counted))
                 raise error.scrub(self._key) from None
             except PostizError as exc:  # MediaChanged, from inside the upload's body
-                log.info("%s %s stopped after %d ms: %s", method, _path(url), _ms(started),
+                log.info("%s %s stopped after %d ms: %s", method, url_path(url), _ms(started),
                          exc.message)
                 raise exc.scrub(self._key) from None
             try:
@@ -654,7 +362,7 @@ class PostizClient:
                 resp.close()
 
     def _read_body(self, method: str, path: str, resp: requests.Response, counted: bool,
-                   deadline: _Deadline, started: float) -> None:
+                   deadline: Deadline, started: float) -> None:
         """Read the answer into `resp` (its `.content`), at most `max_answer_bytes` of it,
         within the request's deadline; raise a PostizError naming the request otherwise."""
         where = f"{method} {self.base}{path}"
@@ -676,7 +384,7 @@ class PostizClient:
                         break
                     chunks.append(chunk)
         except requests.RequestException as exc:
-            log.info("%s %s: the answer (%d) was cut after %d ms: %s%s", method, _path(resp.url),
+            log.info("%s %s: the answer (%d) was cut after %d ms: %s%s", method, url_path(resp.url),
                      status, _ms(started), _describe(exc, self.timeout, deadline),
                      self._counted_note(counted))
             raise self._cut_answer(where, status, counted, deadline, exc) from None
@@ -687,7 +395,7 @@ class PostizClient:
             got = f"says {declared} bytes" if declared is not None and declared > limit \
                 else "goes on"
             log.info("%s %s: answer refused after %d ms: it %s, over the %s cap", method,
-                     _path(resp.url), _ms(started), got, _size(limit))
+                     url_path(resp.url), _ms(started), got, _size(limit))
             raise NotPostizError(
                 f"{where} answered {status} with more than {_size(limit)} (it {got}): refused "
                 "unread, as no Postiz answer should be that big",
@@ -697,7 +405,7 @@ class PostizClient:
                 status=status)
         resp._content = b"".join(chunks)
 
-    def _cut_answer(self, where: str, status: int, counted: bool, deadline: _Deadline,
+    def _cut_answer(self, where: str, status: int, counted: bool, deadline: Deadline,
                     exc: Exception | None) -> PostizError:
         """The status line came, the whole answer did not (deadline, or the connection dropped)."""
         why = (f"the answer was not complete within {_g(deadline.seconds)} s" if deadline.fired
@@ -715,7 +423,7 @@ class PostizClient:
         try:
             self.budget.check()
         except BudgetExhausted as exc:
-            log.debug("budget: not sending %s %s: %s", method, _path(url), exc.message)
+            log.debug("budget: not sending %s %s: %s", method, url_path(url), exc.message)
             raise
         if log.isEnabledFor(logging.DEBUG):
             b = self.budget
@@ -723,7 +431,7 @@ class PostizClient:
             reset = (f", window resets at {datetime.fromtimestamp(b.reset_at, UTC):%H:%M:%S} UTC"
                      if b.reset_at is not None else "")
             log.debug("budget: %d/%d counted requests left (%s%s): sending %s %s",
-                      b.available(), b.limit, source, reset, method, _path(url))
+                      b.available(), b.limit, source, reset, method, url_path(url))
 
     def _counted_note(self, counted: bool, retries: int = 0) -> str:
         notes = []
@@ -738,7 +446,7 @@ class PostizClient:
         if not log.isEnabledFor(logging.INFO):
             return
         history = getattr(getattr(resp.raw, "retries", None), "history", None) or ()
-        log.info("%s %s %d %d ms%s", method, _path(url), resp.status_code, _ms(started),
+        log.info("%s %s %d %d ms%s", method, url_path(url), resp.status_code, _ms(started),
                  self._counted_note(counted, len(history)))
         if log.isEnabledFor(logging.DEBUG):
             kind = resp.headers.get("Content-Type", "no content type").split(";")[0]
@@ -747,11 +455,11 @@ class PostizClient:
                 limits = ["no rate-limit headers: assumed it counted"]
             size = ("body not read" if resp.status_code == 429 or 300 <= resp.status_code < 400
                     else f"{len(resp.content)} bytes")
-            log.debug("%s %s answered %s of %s%s", method, _path(url), size, kind,
+            log.debug("%s %s answered %s of %s%s", method, url_path(url), size, kind,
                       f"; {', '.join(limits)}" if limits else "")
 
     def _network_error(self, method: str, path: str, exc: Exception, counted: bool,
-                       timeout: Any, deadline: _Deadline) -> PostizError:
+                       timeout: Any, deadline: Deadline) -> PostizError:
         reason = _describe(exc, timeout, deadline)
         target = f"{method} {self.base}{path}"
         if counted and (deadline.fired or not _never_sent(exc)):
@@ -867,26 +575,8 @@ class PostizClient:
 RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After")
 
 
-def _path(url: str | None) -> str:
-    """The path of a URL, for logs: no scheme, host, or query string."""
-    return urlsplit(url or "").path or "/"
-
-
 def _ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
-
-
-def _short_reason(error: Exception | None) -> str:
-    """Why urllib3 is about to retry, in a few words (its own texts repeat the URL)."""
-    if isinstance(error, NameResolutionError):
-        return "host name not found"
-    if isinstance(error, NewConnectionError):
-        return "connection refused"
-    if isinstance(error, ReadTimeoutError) or "timed out" in str(error).lower():
-        return "no answer in time"
-    if isinstance(error, ProtocolError):
-        return "connection dropped"
-    return type(error).__name__ if error is not None else "error"
 
 
 def _seg(value: str) -> str:
@@ -960,7 +650,7 @@ def _g(seconds: float) -> str:
     return f"{seconds:g}" if seconds < 100 else f"{seconds:.0f}"
 
 
-def _slow_hint(deadline: _Deadline) -> str:
+def _slow_hint(deadline: Deadline) -> str:
     return (f"Postiz, or a proxy in front of it, did not finish answering in {_g(deadline.seconds)} s "
             "(each request must end within --timeout / POSTIZ_TIMEOUT); check the server, or "
             "raise --timeout if it is only slow")
@@ -979,7 +669,7 @@ def _never_sent(exc: Exception) -> bool:
     return False
 
 
-def _describe(exc: Exception, timeout: Any, deadline: _Deadline | None = None) -> str:
+def _describe(exc: Exception, timeout: Any, deadline: Deadline | None = None) -> str:
     """A short reason without requests' long text (which repeats URLs)."""
     if deadline is not None and deadline.fired:
         return f"no answer within {_g(deadline.seconds)} s"

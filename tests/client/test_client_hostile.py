@@ -66,13 +66,13 @@ def test_a_dripping_answer_to_a_read_ends_at_the_deadline(proxy, where):
 def test_one_deadline_that_fails_to_fire_leaves_the_next_requests_theirs(proxy):
     """One thread fires every request's deadline. A firing that goes wrong (a socket type
     it cannot shut, say) must not end it: a long apply would lose every later deadline."""
-    from planner.postiz import client as client_module
+    from planner.postiz import transport
 
     class Unshuttable:
         def _fire(self, at):
             raise TypeError("not a socket")
 
-    client_module._WATCHDOG.arm(Unshuttable(), time.monotonic())  # type: ignore[arg-type]
+    transport._WATCHDOG.arm(Unshuttable(), time.monotonic())  # type: ignore[arg-type]
     proxy.on("GET", "/api/public/v1/integrations", drip(every=0.2, limit=20))
     with _client(proxy, timeout=(1.0, 1.0)) as client:
         started = time.monotonic()
