@@ -25,16 +25,17 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.sandbox import SandboxProcess  # noqa: E402  (`cliper-sched sandbox`, started and awaited)
 
 KEY = "bench-startup-key"
 CHANNELS = ["x-main", "linkedin-page"]  # two of `cliper-sched sandbox`'s default channels, text allowed
@@ -48,12 +49,6 @@ def write_plan(path: Path) -> None:
            "posts": posts}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(doc, sort_keys=False), "utf-8")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_once(argv: list[str], env: dict) -> tuple[float, float, int]:
@@ -89,22 +84,9 @@ def main() -> int:
         root = Path(tmp)
         plan = root / "plans" / "startup.yaml"
         write_plan(plan)
-        port = free_port()
-        env = {**os.environ, "NO_COLOR": "1", "CLIPER_SCHED_CACHE_DIR": str(root / "cache"),
-               "POSTIZ_API_URL": f"http://127.0.0.1:{port}/api", "POSTIZ_API_KEY": KEY}
-        server = subprocess.Popen([command, "sandbox", "--port", str(port), "--db", str(root / "sandbox.db"),
-                                   "--api-key", KEY, "--limit", "100000", "--quiet"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/_sandbox/clock", timeout=1).read()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the sandbox did not start") from None
-                    time.sleep(0.05)
+        with SandboxProcess(root / "sandbox.db", api_key=KEY, limit=100000) as box:
+            env = {**os.environ, "NO_COLOR": "1", "CLIPER_SCHED_CACHE_DIR": str(root / "cache"),
+                   "POSTIZ_API_URL": box.api_url, "POSTIZ_API_KEY": KEY}
             print(f"cliper-sched: {command}\n{args.runs} runs each; milliseconds\n")
             print(f"{'command':<22} {'CPU min':>7} {'CPU med':>7} {'wall min':>8} {'wall med':>8}")
             measure("--version", [command, "--version"], env, args.runs)
@@ -116,9 +98,6 @@ def main() -> int:
             run_once([command, "apply", str(plan), "--auto-approve"], env)
             measure("diff (no change)", [command, "diff", str(plan), "--detailed-exitcode"], env, args.runs)
             measure("apply (no change)", [command, "apply", str(plan), "--auto-approve"], env, args.runs)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     return 0
 
 
