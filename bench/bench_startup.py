@@ -95,7 +95,8 @@ def main() -> int:
             # --detailed-exitcode: 2 means changes pending, which is the point here.
             measure("diff (12 to create)", [command, "diff", str(plan), "--detailed-exitcode"], env, args.runs,
                     ok=(2,))
-            run_once([command, "apply", str(plan), "--auto-approve"], env)
+            if run_once([command, "apply", str(plan), "--auto-approve"], env)[2] != 0:
+                raise SystemExit("the apply between the two halves failed; run it by hand to see why")
             measure("diff (no change)", [command, "diff", str(plan), "--detailed-exitcode"], env, args.runs)
             measure("apply (no change)", [command, "apply", str(plan), "--auto-approve"], env, args.runs)
     return 0

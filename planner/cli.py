@@ -156,11 +156,9 @@ def _pause_gc_while_importing() -> None:
 
 
 def _imports_done() -> None:
-    global _gc_paused
     if _gc_paused:
         gc.freeze()
-        gc.enable()
-        _gc_paused = False
+        _resume_gc()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -12,7 +12,7 @@ Two session-wide guarantees:
   xdist worker is its own child subreaper and checks its own children.
 
 Retries against a failing or absent server back off for real in the client: the
-suite shrinks that wait with CLIPER_SCHED_RETRY_BACKOFF (planner/postiz/client.py),
+suite shrinks that wait with CLIPER_SCHED_RETRY_BACKOFF (planner/postiz/transport.py),
 which changes how long a retry waits, never whether it happens.
 """
 

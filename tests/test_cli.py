@@ -64,3 +64,18 @@ def test_shell_completion_works_from_the_installed_command():
            "COMP_CWORD": "1"}
     words = subprocess.run(cliper_sched(), capture_output=True, text=True, timeout=60, env=env)
     assert words.returncode == 0 and "plain,plan" in words.stdout.splitlines(), words.stdout + words.stderr
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["frobnicate"]])
+def test_an_early_exit_leaves_the_cycle_collector_on_for_an_in_process_caller(argv):
+    """main() pauses the cycle collector while a command's modules load. --version,
+    --help and usage errors end before any loads: a caller that goes on in the same
+    process (a fork server, a wrapper script) must find collection as it was."""
+    import gc
+
+    from planner import cli
+
+    assert gc.isenabled()
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    assert gc.isenabled()

@@ -101,11 +101,12 @@ class Deadline:
     bounds in requests).
 
     While it is active (`with deadline:`, in the thread making the request), every
-    connection the request uses registers itself and its socket (`_watch`); a timer
-    shuts those sockets down when the time is up, which ends any blocked send or
-    read at once. The socket is kept as well as the connection: for an answer
-    that closes the connection, http.client hands the socket over to the response
-    and the connection forgets it. `fired` then tells the client why the request failed.
+    connection the request uses registers itself and its socket (`_watch`); the
+    watchdog thread (`_Watchdog`) shuts those sockets down when the time is up,
+    which ends any blocked send or read at once. The socket is kept as well as the
+    connection: for an answer that closes the connection, http.client hands the
+    socket over to the response and the connection forgets it. `fired` then tells
+    the client why the request failed.
     """
 
     def __init__(self, seconds: float):
@@ -182,7 +183,7 @@ class _Watchdog:
     def _reset(self) -> None:
         self._cond = threading.Condition()
         self._heap: list[tuple[float, int, Deadline]] = []
-        self._order = itertools.count()  # ties never compare two _Deadlines
+        self._order = itertools.count()  # ties never compare two Deadlines
         self._started = False
 
     def arm(self, deadline: Deadline, at: float) -> None:

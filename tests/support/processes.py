@@ -93,7 +93,12 @@ def children() -> set[int]:
     """Live descendants of this process (threads are not processes; zombies are dead)."""
     seen = _descendants()
     if _CHILDREN_FILES:
-        seen.update(_descendants())
+        again = _descendants()
+        for pid in seen.keys() - again.keys():  # seen once: still ours, or gone since?
+            stat = _stat(pid)
+            if stat and (stat[0] == os.getpid() or stat[0] in seen or stat[0] in again):
+                again[pid] = stat[1]
+        seen = again
     return {pid for pid, state in seen.items() if state != "Z"}
 
 
