@@ -26,11 +26,13 @@ def check(plan: ChangeSet, *, plan_file: str | None, now: datetime, allow_mass_d
             file=plan_file,
             hint="check that the plan file is the one you meant; if the deletions are intended, "
             "re-run with --allow-mass-delete"))
-    # A draft is never published, whatever its time (docs/postiz-api.md §16).
-    past: list[Create | Update] = [c for c in plan.creates
-                                   if c.desired.record.at <= now and c.desired.record.status != "draft"]
     # Any edit through POST /posts re-queues the post: at a past time, it publishes at once.
-    past += [u for u in plan.updates if u.desired.record.at <= now and not u.settings_only]
+    # A draft never publishes, whatever its time (docs/postiz-api.md §9.5, §16): a post the
+    # plan creates or keeps as a draft is sent as one (or moved by the status route).
+    sent: list[Create | Update] = [*plan.creates, *plan.updates]
+    past = [change for change in sent
+            if change.desired.record.at <= now and change.desired.record.status != "draft"
+            and not (isinstance(change, Update) and change.settings_only)]
     if past and not allow_past:
         for change in past:
             d = change.desired

@@ -131,6 +131,23 @@ def test_drafts_are_never_published_and_status_says_so(sandbox_main, plan):
     assert {r["state"] for a, r in _by_address(plan, sandbox_main).items() if a.startswith("clip-01@")} == {"DRAFT"}
 
 
+def test_a_draft_whose_time_has_passed_can_still_be_edited_and_stays_a_draft(sandbox_main, plan):
+    """An edit sends a draft as a draft, and Postiz never publishes a draft, whatever its
+    time: editing one whose time has passed needs no --allow-past and publishes nothing."""
+    plan.doc["posts"][0]["status"] = "draft"
+    plan.save()
+    _apply(plan)
+    sandbox_main.controls.set_clock("2031-03-02T00:00:00Z")  # every post's time has passed
+    sandbox_main.controls.publish()
+    plan.doc["posts"][0]["caption"] = "Clip 1: rewritten while it waits #shorts"
+    plan.save()
+    _apply(plan)
+    rows = [r for a, r in _by_address(plan, sandbox_main).items() if a.startswith("clip-01@")]
+    assert len(rows) == 2 and {r["state"] for r in rows} == {"DRAFT"}
+    assert all("rewritten while it waits" in r["content"] for r in rows), rows
+    assert "No changes. Postiz matches the plan." in run("diff", str(plan)).output
+
+
 def test_a_dashboard_switch_is_drift_even_without_the_state_file(sandbox_main, plan):
     plan.doc["status"] = "draft"
     plan.save()
