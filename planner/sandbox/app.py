@@ -57,6 +57,7 @@ PUBLIC = Map([
 CONTROL = Map([
     Rule("/_sandbox/clock", methods=["GET", "POST"], endpoint="clock"),
     Rule("/_sandbox/publish", methods=["POST"], endpoint="publish"),
+    Rule("/_sandbox/worker", methods=["GET", "POST"], endpoint="worker"),
     Rule("/_sandbox/posts", methods=["GET"], endpoint="all_posts"),
     Rule("/_sandbox/posts/<id>/dashboard-edit", methods=["POST"], endpoint="dashboard_edit"),
     Rule("/_sandbox/posts/<id>/drag", methods=["POST"], endpoint="drag"),
@@ -88,6 +89,9 @@ class SandboxApp:
         # None: this server's own address (loopback, as the compose default's localhost is).
         self.frontend_url: str | None = None
         self.ranges = True  # whether /uploads/ answers Range requests with 206 (nginx does)
+        # Postiz's publishing worker: stopped, posts whose time passes stay QUEUE (a worker
+        # that is down or behind); /_sandbox/publish still runs one pass by hand.
+        self.worker_running = True
 
     def clock_seconds(self) -> float:
         """The sandbox's clock in epoch seconds: what its `Date` header says (server.py).
@@ -117,7 +121,8 @@ class SandboxApp:
             path = path[len("/api"):]  # what nginx does in the Docker image
         if path.startswith("/uploads/"):
             return self.serve_upload(request, path[len("/uploads/"):])
-        posts.publish_due(self.store)  # lazily: whatever came due since the last request
+        if self.worker_running:
+            posts.publish_due(self.store)  # lazily: whatever came due since the last request
         if path.startswith("/_sandbox/"):
             return self.control(request, path)
         for fault in self.faults.match(request.method, path):
@@ -327,6 +332,13 @@ class SandboxApp:
             else:
                 raise ValueError('send {"advance_seconds": N} or {"now": "<iso>"}')
         return 200, {"now": iso_ms(self.store.now_ms())}
+
+    def ctl_worker(self, request, body):
+        if request.method == "POST":
+            if not isinstance(body.get("running"), bool):
+                raise ValueError('send {"running": false} to stop the worker, {"running": true} to start it')
+            self.worker_running = body["running"]
+        return 200, {"running": self.worker_running}
 
     def ctl_publish(self, request, body):
         return 200, posts.publish_due(self.store)

@@ -72,6 +72,11 @@ class Controls:
         """Publish what is due now: {"published": [ids], "errored": [ids]}."""
         return self.call("POST", "publish")
 
+    def worker(self, running: bool) -> dict:
+        """Stop (False) or start (True) the publishing worker: stopped, posts past their
+        time stay QUEUE, as when Postiz's worker is down or behind."""
+        return self.call("POST", "worker", {"running": running})
+
     def publish_post(self, post_id: str) -> dict:
         """Mark one post (and its thread) PUBLISHED now, whatever its date."""
         return self.call("POST", f"posts/{post_id}/publish")

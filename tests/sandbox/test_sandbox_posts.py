@@ -209,6 +209,18 @@ def test_publishing_past_now_draft_and_broken_channels(api):
     assert rows[broken]["state"] == "ERROR"
 
 
+def test_a_stopped_worker_leaves_past_posts_queued_until_it_runs_again(api):
+    api.controls.set_clock("2030-01-01T09:00:00Z")
+    post = api.create(api.entry(content="due soon"), date="2030-01-01T09:30:00Z").json()[0]["postId"]
+    assert api.controls.worker(False) == {"running": False}
+    api.controls.advance(3600)
+    api.get("/integrations")  # any request: a running worker would publish here
+    assert {r["id"]: r for r in api.controls.rows()}[post]["state"] == "QUEUE"
+    assert api.controls.worker(True) == {"running": True}
+    api.get("/integrations")
+    assert {r["id"]: r for r in api.controls.rows()}[post]["state"] == "PUBLISHED"
+
+
 def test_republish_guard_and_update_keeps_published_state(api):
     api.controls.set_clock("2030-01-01T00:00:00Z")
     post_id = api.create(api.entry()).json()[0]["postId"]
