@@ -39,7 +39,6 @@ from planner.reconcile import (
 )
 from planner.reconcile.adopt import Entry
 from planner.reconcile.changes import ChangeSet, Delete, Note
-from planner.reconcile.cost import counted_needed, eta_seconds
 from planner.reconcile.diff import live_record
 from planner.reconcile.journal import IntentEntry
 from planner.reconcile.ownership import Marker, Signer
@@ -65,8 +64,10 @@ class Review:
     entries: list[Entry]
     changes: ChangeSet
     notes: list[str] = field(default_factory=list)  # the crash journal's findings
-    counted: int = 0  # counted requests the changes need
-    eta: float = 0.0  # seconds of rate-limit waiting they imply
+    # Counted requests the changes need and the rate-limit wait they imply: set by the
+    # Runner (_cost), which decides for every plan of the run whether settings PUTs work.
+    counted: int = 0
+    eta: float = 0.0
 
     @property
     def tz(self):
@@ -359,12 +360,9 @@ class Manager:
             notes.append(f"{len(pending)} post(s) of a recent unanswered request are still settling in Postiz; "
                          "they are left out until the next run")
         notes += media_url_notes(plan, channels, st)
-        # Unknown (None) still tries PUT settings; only a listing without settings is v2.23.0.
-        counted = counted_needed(changes, put_settings=listed is not False)
-        log.info("%s: %d to add, %d to change, %d to destroy, %d drift; %d counted request(s)", plan.name,
-                 len(changes.creates), len(changes.updates), len(changes.deletes), len(changes.drifts), counted)
-        return Review(plan, st, channels, wanted, lives, listed, entries, changes, notes,
-                      counted, eta_seconds(counted, client.budget))
+        log.info("%s: %d to add, %d to change, %d to destroy, %d drift", plan.name,
+                 len(changes.creates), len(changes.updates), len(changes.deletes), len(changes.drifts))
+        return Review(plan, st, channels, wanted, lives, listed, entries, changes, notes)
 
     def _fetch(self, st: State, span) -> tuple[list[LivePost], bool | None]:
         if not span:

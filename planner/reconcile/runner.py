@@ -226,9 +226,11 @@ class Runner:
         run.settings_listed = False if False in listed else True if True in listed else None
         put = run.settings_listed is not False
         run.counted = counted_needed(ChangeSet.union([r.changes for r in reviews]), put_settings=put)
+        # Unknown (None) still tries PUT settings; only a listing without settings is v2.23.0.
         for r in reviews:
             r.counted = counted_needed(r.changes, put_settings=put)
             r.eta = eta_seconds(r.counted, self.client.budget)
+            log.info("%s: %d counted request(s)", r.plan.name, r.counted)
         run.counted_apart = sum(r.counted for r in reviews)
         run.eta = eta_seconds(run.counted, self.client.budget)
 
