@@ -28,18 +28,30 @@ def check(plan: ChangeSet, *, plan_file: str | None, now: datetime, allow_mass_d
             "re-run with --allow-mass-delete"))
     # Any edit through POST /posts re-queues the post: at a past time, it publishes at once.
     # A draft never publishes, whatever its time (docs/postiz-api.md §9.5, §16): a post the
-    # plan creates or keeps as a draft is sent as one (or moved by the status route).
+    # plan creates as a draft, or keeps one, is sent as one. A queued post made a draft is
+    # not exempt: past its time, Postiz may be publishing it right now.
     sent: list[Create | Update] = [*plan.creates, *plan.updates]
     past = [change for change in sent
-            if change.desired.record.at <= now and change.desired.record.status != "draft"
-            and not (isinstance(change, Update) and change.settings_only)]
+            if change.desired.record.at <= now and not _stays_unpublished(change)]
     if past and not allow_past:
         for change in past:
             d = change.desired
-            problems.append(Problem(
-                f"{change.address}: time {d.record.at.isoformat()} is in the past; Postiz would publish it at once",
-                file=plan_file, line=d.line,
-                path=f"posts[{d.index}].at" if d.index is not None else None,
-                hint="move it to a future time, or re-run with --allow-past to publish it now"))
+            when = d.record.at.isoformat()
+            if d.record.status == "draft":  # a queued post the plan makes a draft
+                text = f"{change.address}: its time ({when}) has passed and Postiz may be publishing it right now"
+                hint = "re-run with --allow-past to make it a draft anyway"
+            else:
+                text = f"{change.address}: time {when} is in the past; Postiz would publish it at once"
+                hint = "move it to a future time, or re-run with --allow-past to publish it now"
+            problems.append(Problem(text, file=plan_file, line=d.line,
+                                    path=f"posts[{d.index}].at" if d.index is not None else None, hint=hint))
     if problems:
         raise UserError(problems=problems)
+
+
+def _stays_unpublished(change: Create | Update) -> bool:
+    """Whether sending this change can publish nothing, whatever the time: a settings-only
+    PUT, a new draft, or an edit of a post that is a draft and stays one."""
+    if change.desired.record.status != "draft":
+        return isinstance(change, Update) and change.settings_only
+    return isinstance(change, Create) or change.live.state == "DRAFT"

@@ -17,6 +17,11 @@ Test controls, outside the public API and without authentication (JSON in, JSON 
                                             <= now become PUBLISHED with a fake releaseURL/
                                             releaseId, or ERROR on a disabled or needs-reconnect
                                             channel (also done lazily before every request)
+    GET    /_sandbox/worker                 {"running": bool}
+    POST   /_sandbox/worker                 {"running": false} stops the publishing worker: the
+                                            lazy pass before each request is skipped, so posts
+                                            past their time stay QUEUE (Postiz's worker down or
+                                            behind); /_sandbox/publish still runs one pass
     POST   /_sandbox/posts/<id>/publish     mark one post PUBLISHED now, whatever its date
     POST   /_sandbox/posts/<id>/fail        {"error"?}: its publish attempt failed: state ERROR,
                                             the reason stored as Postiz stores it (GET /posts
@@ -64,7 +69,7 @@ Deviations from Postiz, on purpose:
 - Only the API key authenticates; `pos_` OAuth tokens are always refused as invalid.
 - Uploaded files live beside the db (`sandbox.db` -> `sandbox-uploads/YYYY/MM/DD/<name>`, as
   Postiz's UPLOAD_DIRECTORY) and are served at `<base>/uploads/YYYY/MM/DD/<name>`.
-- Faults live in memory and vanish on restart; everything else (key, channels, posts, uploads,
+- Faults and a stopped worker live in memory and vanish on restart; everything else (key, channels, posts, uploads,
   clock offset, rate-limit counter and block) survives a restart, like Postiz with Redis.
 """
 

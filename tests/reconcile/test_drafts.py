@@ -148,16 +148,22 @@ def test_a_draft_whose_time_has_passed_can_still_be_edited_and_stays_a_draft(san
     assert "No changes. Postiz matches the plan." in run("diff", str(plan)).output
 
 
-def test_a_post_past_its_time_and_not_yet_published_can_be_made_a_draft(sandbox_main, plan):
-    """Postiz's worker is down or behind: a post's time has passed and it is still
-    queued. Making it a draft stops it and publishes nothing, so no --allow-past."""
+def test_a_queued_post_past_its_time_is_made_a_draft_only_when_asked(sandbox_main, plan):
+    """Postiz's worker is down or behind: a post's time has passed and it is still queued.
+    Postiz may publish it any moment, so making it a draft needs --allow-past; then it is
+    moved by the uncounted status route and only that post becomes a draft."""
     _apply(plan)
     sandbox_main.controls.worker(False)
     sandbox_main.controls.set_clock("2031-03-02T00:00:00Z")  # past, and nothing published yet
     plan.doc["posts"][1]["status"] = "draft"
     plan.save()
+    refused = run("apply", str(plan), "--auto-approve")
+    assert refused.exit_code == 1, refused.output + refused.error
+    assert "clip-02@x-main: its time" in refused.error and "may be publishing it right now" in refused.error
+    assert "--allow-past to make it a draft anyway" in refused.error
+    assert {r["state"] for r in _by_address(plan, sandbox_main).values()} == {"QUEUE"}
     hits = sandbox_main.hits()
-    _apply(plan)
+    _apply(plan, "--allow-past")
     assert sandbox_main.hits() == hits  # the status route: not counted
     states = {a: r["state"] for a, r in _by_address(plan, sandbox_main).items()}
     assert states == {a: "DRAFT" if a.startswith("clip-02@") else "QUEUE" for a in states}
