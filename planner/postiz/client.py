@@ -39,7 +39,6 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
-import requests.utils
 from urllib3.exceptions import (
     MaxRetryError,
     NameResolutionError,
@@ -122,14 +121,14 @@ class PostizClient:
                                      "User-Agent": f"cliper-sched/{__version__}"})
         # As session auth, so a ~/.netrc entry for the host can never replace the key.
         self.session.auth = RawKeyAuth(api_key)
-        # The environment's proxies (HTTPS_PROXY, NO_PROXY, ...) and CA bundle, read once
-        # for the one host this client talks to, as requests would read them: with
-        # trust_env, requests reads the whole environment again for every request (~0.2 ms
-        # each). --ca-bundle wins over REQUESTS_CA_BUNDLE. Passed with every request.
+        # The environment's proxies (HTTPS_PROXY, NO_PROXY, ...) and CA bundle
+        # (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), read by requests itself, once, for the one
+        # host this client talks to: with trust_env on, requests read the whole environment
+        # again for every request (~0.2 ms each). --ca-bundle wins over the environment.
+        env = self.session.merge_environment_settings(self.base, {}, None, ca_bundle or True, None)
         self.session.trust_env = False
-        self.session.proxies = requests.utils.get_environ_proxies(self.base)
-        self.verify: bool | str = (ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE")
-                                   or os.environ.get("CURL_CA_BUNDLE") or True)
+        self.session.proxies = env["proxies"]
+        self.verify: bool | str = env["verify"]  # passed with every request
         retry = SafeRetry(
             total=retries, connect=retries, read=retries, status=retries, other=0,
             backoff_factor=backoff * backoff_scale(),

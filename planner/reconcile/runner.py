@@ -224,9 +224,9 @@ class Runner:
         reviews = run.reviews
         listed = [r.settings_listed for r in reviews]
         run.settings_listed = False if False in listed else True if True in listed else None
+        # Unknown (None) still tries PUT settings; only a listing without settings is v2.23.0.
         put = run.settings_listed is not False
         run.counted = counted_needed(ChangeSet.union([r.changes for r in reviews]), put_settings=put)
-        # Unknown (None) still tries PUT settings; only a listing without settings is v2.23.0.
         for r in reviews:
             r.counted = counted_needed(r.changes, put_settings=put)
             r.eta = eta_seconds(r.counted, self.client.budget)

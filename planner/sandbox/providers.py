@@ -342,13 +342,21 @@ def content_length(identifier: str, content: str) -> int:
     return raw
 
 
+# twitter-text's heaviest code point and its weight of a URL (tests/plan/test_providers.py
+# checks both against twitter-text's own config).
+X_MAX_CHAR_WEIGHT = 2
+X_URL_WEIGHT = 23
+
+
 def content_over(identifier: str, content: str, limit: int) -> bool:
     """content_length(...) > limit, without weighing an X text that surely fits: no code
-    point of its NFC form weighs over 2 and each URL 23, and every URL holds a '.'."""
+    point of its NFC form weighs over X_MAX_CHAR_WEIGHT and each URL X_URL_WEIGHT, and
+    every URL holds a '.'."""
     if identifier == "x":
         text = counted_text(content)
         nfc = unicodedata.normalize("NFC", text)
-        if utf16_len(text) <= limit and 2 * len(nfc) + 23 * nfc.count(".") <= limit:
+        if (utf16_len(text) <= limit
+                and X_MAX_CHAR_WEIGHT * len(nfc) + X_URL_WEIGHT * nfc.count(".") <= limit):
             return False
     return content_length(identifier, content) > limit
 

@@ -147,3 +147,6 @@ def test_an_apply_that_waits_for_the_lock_reads_everything_again_and_sends_nothi
 
     clips = {p["media"]["sha256"] for p in yaml.safe_load(project.plan.read_text("utf-8"))["posts"]}
     assert set(json.loads(project.state_path.read_text("utf-8"))["media"]) == clips
+    # And it sent nothing itself: Postiz got each clip once, from the first run.
+    uploaded = [f for f in (project.root / "sandbox-uploads").rglob("*") if f.is_file()]
+    assert len(uploaded) == len(clips), len(uploaded)
