@@ -100,7 +100,10 @@ def _as_postiz_counts(text: str) -> str:
 
 
 def caption_length(identifier: str, text: str) -> int:
-    counted = _as_postiz_counts(text)
+    return _length_of_counted(identifier, _as_postiz_counts(text))
+
+
+def _length_of_counted(identifier: str, counted: str) -> int:
     raw = utf16_length(counted)
     if identifier == "x":
         # Imported here: twitter-text compiles large regexes (~0.13 s) that only X needs.
@@ -113,13 +116,13 @@ def caption_length(identifier: str, text: str) -> int:
 def caption_length_over(identifier: str, text: str, limit: int) -> int | None:
     """The caption's length as Postiz counts it when that is over `limit`, else None.
     An X caption that surely fits is not weighed (xtext.surely_within)."""
+    counted = _as_postiz_counts(text)
     if identifier == "x":
         from planner.xtext import surely_within
 
-        counted = _as_postiz_counts(text)
         if utf16_length(counted) <= limit and surely_within(counted, limit):
             return None
-    n = caption_length(identifier, text)
+    n = _length_of_counted(identifier, counted)
     return n if n > limit else None
 
 

@@ -57,5 +57,10 @@ def surely_within(text: str, limit: int) -> bool:
     code point weighs more than 2, and a URL weighs 23 in place of its characters; every
     URL it finds has a '.' in its domain, and URLs do not overlap, so there are no more
     URLs than dots. A caption over the bound is weighed by twitter-text itself."""
+    return weight_bound(text) <= limit
+
+
+def weight_bound(text: str) -> int:
+    """What `text` weighs at most (surely_within says why)."""
     nfc = unicodedata.normalize("NFC", text)
-    return MAX_CHAR_WEIGHT * len(nfc) + URL_WEIGHT * nfc.count(".") <= limit
+    return MAX_CHAR_WEIGHT * len(nfc) + URL_WEIGHT * nfc.count(".")

@@ -335,7 +335,10 @@ def counted_text(content: str) -> str:
 
 
 def content_length(identifier: str, content: str) -> int:
-    text = counted_text(content)
+    return _length_of_counted(identifier, counted_text(content))
+
+
+def _length_of_counted(identifier: str, text: str) -> int:
     raw = utf16_len(text)
     if identifier == "x":
         return max(x_weighted_length(text), raw)
@@ -352,13 +355,13 @@ def content_over(identifier: str, content: str, limit: int) -> bool:
     """content_length(...) > limit, without weighing an X text that surely fits: no code
     point of its NFC form weighs over X_MAX_CHAR_WEIGHT and each URL X_URL_WEIGHT, and
     every URL holds a '.'."""
+    text = counted_text(content)
     if identifier == "x":
-        text = counted_text(content)
         nfc = unicodedata.normalize("NFC", text)
         if (utf16_len(text) <= limit
                 and X_MAX_CHAR_WEIGHT * len(nfc) + X_URL_WEIGHT * nfc.count(".") <= limit):
             return False
-    return content_length(identifier, content) > limit
+    return _length_of_counted(identifier, text) > limit
 
 
 # -- media rules: provider.checkValidity (docs/postiz-api.md §14.3) -------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 
 import pytest
 from hypothesis import example, given, settings
@@ -49,19 +48,18 @@ x_texts = st.one_of(st.lists(st.sampled_from(_X_PIECES), max_size=80).map("".joi
 @example(text="http://localhost/x " * 8, offset=0)  # a URL without a dot is no URL to twitter-text
 @example(text="example．com " * 10, offset=-1)  # nor is a fullwidth dot
 @example(text="x.com " * 12, offset=-1)
+@example(text="漢" * 141, offset=-1)  # every code point weighs 2: the bound is exact, no slack allowed
 def test_an_x_caption_is_only_let_through_unweighed_when_it_surely_fits(text, offset):
     """`validate` (and the sandbox) skip twitter-text when a cheap bound proves the caption
     fits: whatever the text, they report exactly what weighing it reports."""
-    from planner.xtext import MAX_CHAR_WEIGHT, URL_WEIGHT
+    from planner.xtext import weight_bound
 
     full = caption_length("x", text)
     limit = max(0, full + offset)  # near the caption's weight, where a wrong short cut shows
     assert caption_length_over("x", text, limit) == (full if full > limit else None)
     # The sandbox takes the same short cut when it checks a post as Postiz would.
     assert sandbox_providers.content_over("x", text, limit) == (sandbox_providers.content_length("x", text) > limit)
-    nfc = unicodedata.normalize("NFC", text)
-    bound = MAX_CHAR_WEIGHT * len(nfc) + URL_WEIGHT * nfc.count(".")
-    assert weighted_length(text) <= bound  # the bound is one: nothing weighs more
+    assert weighted_length(text) <= weight_bound(text)  # the bound is one: nothing weighs more
 
 
 def test_the_bound_uses_twitter_texts_own_weights():
